@@ -1,0 +1,240 @@
+"""Book-style reference implementations of SimpleRNN, LSTM and GRU, for benchmarks and checks.
+
+These follow the structure of the classic from-scratch texts: a small *step* object
+that computes one time step and remembers what it needs, and a *time* wrapper that
+creates one step object per time step, runs them in order, and on the way back
+calls them in reverse order, adding up the weight gradients. The code is written
+for clarity, not speed; ``benchmarks/bench_recurrent.py`` times it beside the
+``rnnlesson`` layers and PyTorch, and the tests check that it gives the layers' numbers.
+
+Weights use the ``rnnlesson``/Keras layout, so a reference takes them straight from a
+layer (``SimpleRNNReference.from_layer(layer)``):
+
+* SimpleRNN: ``kernel`` (D, H), ``recurrent_kernel`` (H, H), ``bias`` (H,)
+* LSTM: ``kernel`` (D, 4H), ``recurrent_kernel`` (H, 4H), ``bias`` (4H,), gates i, f, c, o
+* GRU (reset_after=True): ``kernel`` (D, 3H), ``recurrent_kernel`` (H, 3H),
+  ``bias`` (2, 3H) (row 0 input, row 1 recurrent), gates z, r, h
+
+Every reference has ``forward(x) -> seq`` with x (N, T, D), seq (N, T, H), starting from
+zero states, and ``backward(dseq) -> (dx, grads)`` with dseq = dL/dseq (N, T, H),
+dx (N, T, D) and ``grads`` a dict keyed by the weight names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SimpleRNNReference", "LSTMReference", "GRUReference", "build"]
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+# ============================================================================ SimpleRNN
+class RNNStep:
+    """One time step: h = tanh(x Wx + h_prev Wh + b)."""
+
+    def __init__(self, Wx, Wh, b):
+        self.Wx, self.Wh, self.b = Wx, Wh, b
+        self.cache = None
+
+    def forward(self, x, h_prev):
+        h = np.tanh(x @ self.Wx + h_prev @ self.Wh + self.b)
+        self.cache = (x, h_prev, h)
+        return h
+
+    def backward(self, dh):
+        x, h_prev, h = self.cache
+        da = dh * (1 - h ** 2)          # dL/da, a = the pre-activation
+        dWx = x.T @ da                  # dL/dWx
+        dWh = h_prev.T @ da             # dL/dWh
+        db = da.sum(axis=0)             # dL/db
+        dx = da @ self.Wx.T             # dL/dx
+        dh_prev = da @ self.Wh.T        # dL/dh_prev
+        return dx, dh_prev, (dWx, dWh, db)
+
+
+class SimpleRNNReference:
+    """A tanh SimpleRNN over a whole sequence, one ``RNNStep`` object per time step."""
+
+    names = ("kernel", "recurrent_kernel", "bias")
+
+    def __init__(self, kernel, recurrent_kernel, bias):
+        self.params = [np.array(kernel), np.array(recurrent_kernel), np.array(bias)]
+        self.H = self.params[1].shape[0]
+        self.steps = []
+
+    @classmethod
+    def from_layer(cls, layer):
+        return cls(*layer.get_weights())
+
+    def forward(self, x):
+        N, T, _ = x.shape
+        h = np.zeros((N, self.H), x.dtype)
+        seq = np.empty((N, T, self.H), x.dtype)
+        self.steps = []
+        for t in range(T):
+            step = RNNStep(*self.params)
+            h = step.forward(x[:, t, :], h)
+            seq[:, t, :] = h
+            self.steps.append(step)
+        return seq
+
+    def backward(self, dseq):
+        N, T, _ = dseq.shape
+        D = self.params[0].shape[0]
+        dx = np.empty((N, T, D), dseq.dtype)
+        grads = [np.zeros_like(p) for p in self.params]
+        dh = np.zeros((N, self.H), dseq.dtype)
+        for t in reversed(range(T)):
+            dx[:, t, :], dh, step_grads = self.steps[t].backward(dseq[:, t, :] + dh)
+            for g, sg in zip(grads, step_grads, strict=True):
+                g += sg
+        return dx, dict(zip(self.names, grads, strict=True))
+
+
+# ============================================================================ LSTM
+class LSTMStep:
+    """One time step of an LSTM, fused weights with gate order i, f, c, o (Keras)."""
+
+    def __init__(self, Wx, Wh, b):
+        self.Wx, self.Wh, self.b = Wx, Wh, b
+        self.cache = None
+
+    def forward(self, x, h_prev, c_prev):
+        H = h_prev.shape[1]
+        a = x @ self.Wx + h_prev @ self.Wh + self.b
+        i = sigmoid(a[:, :H])               # input gate
+        f = sigmoid(a[:, H:2 * H])          # forget gate
+        g = np.tanh(a[:, 2 * H:3 * H])      # candidate cell
+        o = sigmoid(a[:, 3 * H:])           # output gate
+        c = f * c_prev + i * g
+        tc = np.tanh(c)
+        h = o * tc
+        self.cache = (x, h_prev, c_prev, i, f, g, o, tc)
+        return h, c
+
+    def backward(self, dh, dc):
+        x, h_prev, c_prev, i, f, g, o, tc = self.cache
+        do = dh * tc                              # dL/do
+        dc = dc + dh * o * (1 - tc ** 2)          # dL/dc, both paths
+        di = dc * g                               # dL/di
+        df = dc * c_prev                          # dL/df
+        dg = dc * i                               # dL/dg
+        dc_prev = dc * f                          # dL/dc_prev
+        da = np.hstack([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2),
+                        do * o * (1 - o)])        # dL/da, the four pre-activations
+        dWx = x.T @ da
+        dWh = h_prev.T @ da
+        db = da.sum(axis=0)
+        dx = da @ self.Wx.T
+        dh_prev = da @ self.Wh.T
+        return dx, dh_prev, dc_prev, (dWx, dWh, db)
+
+
+class LSTMReference:
+    """An LSTM over a whole sequence, one ``LSTMStep`` object per time step."""
+
+    names = ("kernel", "recurrent_kernel", "bias")
+
+    def __init__(self, kernel, recurrent_kernel, bias):
+        self.params = [np.array(kernel), np.array(recurrent_kernel), np.array(bias)]
+        self.H = self.params[1].shape[0]
+        self.steps = []
+
+    @classmethod
+    def from_layer(cls, layer):
+        return cls(*layer.get_weights())
+
+    def forward(self, x):
+        N, T, _ = x.shape
+        h = np.zeros((N, self.H), x.dtype)
+        c = np.zeros((N, self.H), x.dtype)
+        seq = np.empty((N, T, self.H), x.dtype)
+        self.steps = []
+        for t in range(T):
+            step = LSTMStep(*self.params)
+            h, c = step.forward(x[:, t, :], h, c)
+            seq[:, t, :] = h
+            self.steps.append(step)
+        return seq
+
+    def backward(self, dseq):
+        N, T, _ = dseq.shape
+        D = self.params[0].shape[0]
+        dx = np.empty((N, T, D), dseq.dtype)
+        grads = [np.zeros_like(p) for p in self.params]
+        dh = np.zeros((N, self.H), dseq.dtype)
+        dc = np.zeros((N, self.H), dseq.dtype)
+        for t in reversed(range(T)):
+            dx[:, t, :], dh, dc, step_grads = self.steps[t].backward(dseq[:, t, :] + dh, dc)
+            for g, sg in zip(grads, step_grads, strict=True):
+                g += sg
+        return dx, dict(zip(self.names, grads, strict=True))
+
+
+# ============================================================================ GRU
+class GRUStep:
+    """One time step of a GRU, Keras 3 ``reset_after=True``, gate order z, r, h."""
+
+    def __init__(self, Wx, Wh, b):
+        self.Wx, self.Wh, self.b = Wx, Wh, b
+        self.cache = None
+
+    def forward(self, x, h_prev):
+        H = h_prev.shape[1]
+        ax = x @ self.Wx + self.b[0]          # input part of every gate
+        ah = h_prev @ self.Wh + self.b[1]     # recurrent part of every gate
+        z = sigmoid(ax[:, :H] + ah[:, :H])                      # update gate
+        r = sigmoid(ax[:, H:2 * H] + ah[:, H:2 * H])            # reset gate
+        hh = np.tanh(ax[:, 2 * H:] + r * ah[:, 2 * H:])         # candidate
+        h = z * h_prev + (1 - z) * hh
+        self.cache = (x, h_prev, z, r, hh, ah[:, 2 * H:])
+        return h
+
+    def backward(self, dh):
+        x, h_prev, z, r, hh, ah_h = self.cache
+        dz = dh * (h_prev - hh)                   # dL/dz
+        dhh = dh * (1 - z)                        # dL/dhh
+        da_h = dhh * (1 - hh ** 2)                # dL/d(candidate pre-activation)
+        da_z = dz * z * (1 - z)
+        da_r = da_h * ah_h * r * (1 - r)
+        dax = np.hstack([da_z, da_r, da_h])       # dL/d(x Wx + b[0])
+        dah = np.hstack([da_z, da_r, da_h * r])   # dL/d(h Wh + b[1])
+        dWx = x.T @ dax
+        dWh = h_prev.T @ dah
+        db = np.stack([dax.sum(axis=0), dah.sum(axis=0)])
+        dx = dax @ self.Wx.T
+        dh_prev = dh * z + dah @ self.Wh.T
+        return dx, dh_prev, (dWx, dWh, db)
+
+
+class GRUReference(SimpleRNNReference):
+    """A GRU (Keras reset_after=True) over a whole sequence, one ``GRUStep`` per time step."""
+
+    def __init__(self, kernel, recurrent_kernel, bias):
+        super().__init__(kernel, recurrent_kernel, bias)
+        if self.params[2].shape != (2, self.params[1].shape[1]):
+            raise ValueError("GRUReference expects the reset_after=True bias of shape (2, 3H); "
+                             f"got {self.params[2].shape}.")
+
+    def forward(self, x):
+        N, T, _ = x.shape
+        h = np.zeros((N, self.H), x.dtype)
+        seq = np.empty((N, T, self.H), x.dtype)
+        self.steps = []
+        for t in range(T):
+            step = GRUStep(*self.params)
+            h = step.forward(x[:, t, :], h)
+            seq[:, t, :] = h
+            self.steps.append(step)
+        return seq
+
+
+def build(layer, weights):
+    """The reference for a layer name ('simple_rnn', 'lstm', 'gru') and Keras-layout weights."""
+    classes = {"simple_rnn": SimpleRNNReference, "lstm": LSTMReference, "gru": GRUReference}
+    if layer not in classes:
+        raise ValueError(f"build expects one of {', '.join(classes)}; got {layer!r}.")
+    return classes[layer](*weights)

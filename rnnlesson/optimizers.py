@@ -1,0 +1,383 @@
+"""Optimizers (``SGD``, ``RMSprop``, ``Adam``) with Keras 3's update rules and defaults,
+and gradient clipping by global norm.
+
+An optimizer updates parameter arrays in place, from parallel lists::
+
+    opt = Adam(learning_rate=1e-3)
+    opt.apply(model.params, model.grads)   # one step; opt.iterations counts them
+    opt.learning_rate = 3e-4               # a plain attribute: change it any time
+
+Clipping is its own step, between backward and update::
+
+    norm = clip_by_global_norm(grads, max_norm=5.0)   # in place; returns the norm before
+
+or ``Adam(clipnorm=5.0)``, which clips a scaled copy inside ``apply`` and leaves your
+gradient arrays untouched.
+
+The update rules, for a parameter w with gradient g (lr = learning rate), as
+Keras 3 writes them:
+
+* ``SGD``:   without momentum  w -= lr g;
+  with momentum  m = momentum m - lr g;  w += m   (nesterov: w += momentum m - lr g).
+* ``RMSprop``: v = rho v + (1 - rho) g^2;  step = lr g / sqrt(v + epsilon);
+  w -= step  (with momentum: m = momentum m + step;  w -= m).
+* ``Adam``:  t = iterations + 1;  m += (1 - beta_1)(g - m);  v += (1 - beta_2)(g^2 - v);
+  w -= lr sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon).
+
+The optimizer keeps its state (m, v) per parameter *array*: it holds a reference
+to each array it has updated, so the state follows the array itself, not its
+position in the list. Pass the same arrays every step (layers update their
+weights in place, so ``model.params`` always gives the same arrays).
+
+Note on ``clipnorm``: in rnnlesson it clips the global norm of all the gradients
+together (what Keras calls ``global_clipnorm``, also accepted here). Keras's own
+``clipnorm`` clips each array's norm separately.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from . import _checks
+
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "clip_by_global_norm", "global_norm", "get"]
+
+
+# ---------------------------------------------------------------------- clipping
+def _grad_list(grads, owner: str) -> list:
+    if isinstance(grads, np.ndarray) or not isinstance(grads, (list, tuple)):
+        raise TypeError(f"{owner} expects a list of gradient arrays; got {type(grads).__name__}.")
+    for i, g in enumerate(grads):
+        if not isinstance(g, np.ndarray) or g.dtype.kind != "f":
+            got = type(g).__name__ if not isinstance(g, np.ndarray) else f"dtype {g.dtype}"
+            raise TypeError(f"{owner} expects float numpy arrays as gradients; item {i} is {got}.")
+    return list(grads)
+
+
+def global_norm(grads) -> float:
+    """The L2 norm of all gradients together: sqrt(sum over arrays of sum(g**2)), in float64."""
+    grads = _grad_list(grads, "global_norm")
+    total = 0.0
+    for g in grads:
+        flat = g.ravel().astype(np.float64, copy=False)  # float64: no overflow, no float32 sums
+        total += float(np.dot(flat, flat))
+    return math.sqrt(total)
+
+
+def clip_by_global_norm(grads, max_norm) -> float:
+    """Scale all gradients together, in place, so that their global norm is at most ``max_norm``.
+
+    Args:
+        grads: list of float arrays (e.g. ``model.grads``); changed in place.
+        max_norm: a positive number.
+
+    Returns:
+        The global norm *before* clipping (a float), handy for plotting.
+
+    Every array is multiplied by the same factor ``max_norm / norm`` (only when
+    ``norm > max_norm``), so the direction of the whole gradient is kept; only its
+    length shrinks. Below ``max_norm`` nothing changes.
+
+    If the gradients hold NaN or inf, the returned norm is NaN or inf and nothing is
+    changed (no direction can be kept): check ``math.isfinite(norm)`` and stop, as a
+    diverged run must (``Optimizer.apply`` refuses such gradients).
+    """
+    owner = "clip_by_global_norm"
+    max_norm = _checks.real_number(max_norm, "max_norm", owner, low=0, low_inclusive=False)
+    grads = _grad_list(grads, owner)
+    norm = global_norm(grads)
+    if math.isfinite(norm) and norm > max_norm:
+        scale = max_norm / norm
+        for g in grads:
+            g *= scale
+    return norm
+
+
+# ---------------------------------------------------------------------- base class
+class Optimizer:
+    """Base class: ``apply(params, grads)`` updates each array of ``params`` in place.
+
+    Args:
+        learning_rate: a positive number; ``opt.learning_rate`` may be changed later.
+        clipnorm: None, or clip the global norm of all gradients to this value before
+            each update (on a copy: the caller's gradients are not changed).
+        global_clipnorm: Keras's name for the same thing; give at most one of the two.
+    """
+
+    name = "optimizer"
+    _config_keys: tuple[str, ...] = ("learning_rate",)
+
+    def __init__(self, learning_rate, clipnorm=None, global_clipnorm=None):
+        owner = type(self).__name__
+        self.learning_rate = learning_rate
+        if clipnorm is not None and global_clipnorm is not None:
+            raise ValueError(f"{owner} takes clipnorm or global_clipnorm (the same thing in "
+                             f"rnnlesson), not both; got {clipnorm!r} and {global_clipnorm!r}.")
+        c = clipnorm if clipnorm is not None else global_clipnorm
+        self.clipnorm = None if c is None else _checks.real_number(
+            c, "clipnorm", owner, low=0, low_inclusive=False)
+        self.iterations = 0
+        #: the global gradient norm before clipping at the last step (None without clipnorm)
+        self.last_grad_norm = None
+        self._slots: dict[int, tuple[np.ndarray, dict]] = {}
+
+    # learning_rate is a plain attribute to the user; the setter only validates it.
+    @property
+    def learning_rate(self) -> float:
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        self._learning_rate = _checks.real_number(
+            value, "learning_rate", type(self).__name__, low=0, low_inclusive=False)
+
+    # ------------------------------------------------------------------ state
+    def _slots_for(self, p: np.ndarray) -> dict:
+        """The state dict of array ``p`` (created with zeros the first time ``p`` is seen)."""
+        entry = self._slots.get(id(p))
+        if entry is None or entry[0] is not p:
+            entry = (p, self._new_slots(p))
+            self._slots[id(p)] = entry
+        return entry[1]
+
+    def _new_slots(self, p: np.ndarray) -> dict:
+        return {}
+
+    def slots(self, param: np.ndarray) -> dict:
+        """The optimizer's state for one parameter array, e.g. ``{'m': ..., 'v': ...}`` for Adam."""
+        entry = self._slots.get(id(param))
+        return {} if entry is None or entry[0] is not param else entry[1]
+
+    def reset(self) -> None:
+        """Forget all state (moments, step count), as a fresh optimizer."""
+        self._slots.clear()
+        self.iterations = 0
+        self.last_grad_norm = None
+
+    # ------------------------------------------------------------------ update
+    def apply(self, params, grads) -> None:
+        """One update step: ``params[i] -= ...`` in place from ``grads[i]``.
+
+        Args:
+            params: list of float arrays (e.g. ``model.params``), updated in place.
+            grads: list of arrays of the same shapes (e.g. ``model.grads``); never changed.
+        """
+        owner = f"{type(self).__name__}.apply"
+        if isinstance(params, np.ndarray) or not isinstance(params, (list, tuple)):
+            raise TypeError(f"{owner} expects a list of parameter arrays; got "
+                            f"{type(params).__name__}. For one array use apply([w], [dw]).")
+        grads = _grad_list(grads, owner)
+        if len(params) != len(grads):
+            raise ValueError(f"{owner} expects as many gradients as parameters; got "
+                             f"{len(params)} parameters and {len(grads)} gradients.")
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
+                got = type(p).__name__ if not isinstance(p, np.ndarray) else f"dtype {p.dtype}"
+                raise TypeError(f"{owner} expects float numpy arrays as parameters (updated in "
+                                f"place); item {i} is {got}.")
+            if not p.flags.writeable:
+                raise ValueError(f"{owner}: parameter {i} is a read-only array; it must be "
+                                 "updated in place.")
+            if g.shape != p.shape:
+                raise ValueError(f"{owner}: gradient {i} has shape {_checks.shape_str(g.shape)} "
+                                 f"but its parameter has shape {_checks.shape_str(p.shape)}.")
+            _checks.check_finite(g, owner, f"gradient {i} (shape {_checks.shape_str(g.shape)})")
+        scale = 1.0
+        if self.clipnorm is not None:
+            norm = global_norm(grads)
+            self.last_grad_norm = norm
+            if norm > self.clipnorm:
+                scale = self.clipnorm / norm
+        for p, g in zip(params, grads, strict=True):
+            g = g.astype(p.dtype, copy=False)
+            if scale != 1.0:
+                g = g * np.asarray(scale, dtype=p.dtype)  # a clipped copy; the caller's g stays
+            self._update(p, g, self._slots_for(p))
+        self.iterations += 1
+
+    def apply_gradients(self, grads_and_vars) -> None:
+        """Keras's form: a list of ``(gradient, parameter)`` pairs."""
+        pairs = list(grads_and_vars)
+        self.apply([v for _, v in pairs], [g for g, _ in pairs])
+
+    def _update(self, p: np.ndarray, g: np.ndarray, slots: dict) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict:
+        """Name and hyperparameters, JSON-serialisable; ``optimizers.get(config)`` rebuilds it."""
+        cfg = {"name": self.name}
+        for k in self._config_keys:
+            cfg[k] = getattr(self, k)
+        cfg["clipnorm"] = self.clipnorm
+        return cfg
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**{k: v for k, v in config.items() if k != "name"})
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._config_keys)
+        if self.clipnorm is not None:
+            args += f", clipnorm={self.clipnorm!r}"
+        return f"{type(self).__name__}({args})"
+
+
+def _unit_interval(value, name, owner) -> float:
+    """A number in [0, 1)."""
+    return _checks.real_number(value, name, owner, low=0.0, high=1.0, high_inclusive=False)
+
+
+# ---------------------------------------------------------------------- SGD
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum, as Keras.
+
+    Args:
+        learning_rate: default 0.01 (Keras's).
+        momentum: in [0, 1); 0 gives plain ``w -= lr g``.
+        nesterov: use Nesterov momentum.
+        clipnorm, global_clipnorm: see :class:`Optimizer`.
+
+    Update: ``m = momentum m - lr g``; ``w += m`` (Nesterov: ``w += momentum m - lr g``).
+    """
+
+    name = "sgd"
+    _config_keys = ("learning_rate", "momentum", "nesterov")
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, clipnorm=None,
+                 global_clipnorm=None):
+        super().__init__(learning_rate, clipnorm, global_clipnorm)
+        self.momentum = _unit_interval(momentum, "momentum", "SGD")
+        self.nesterov = _checks.boolean(nesterov, "nesterov", "SGD")
+
+    def _new_slots(self, p):
+        return {"m": np.zeros_like(p)} if self.momentum != 0 else {}
+
+    def _update(self, p, g, slots):
+        lr = self.learning_rate
+        if self.momentum == 0:
+            p -= lr * g  # w <- w - lr g
+            return
+        if "m" not in slots:  # momentum switched on after the first steps
+            slots["m"] = np.zeros_like(p)
+        m = slots["m"]
+        m *= self.momentum
+        m -= lr * g  # m <- momentum m - lr g
+        if self.nesterov:
+            p += self.momentum * m - lr * g  # w <- w + momentum m - lr g
+        else:
+            p += m  # w <- w + m
+
+
+# ---------------------------------------------------------------------- RMSprop
+class RMSprop(Optimizer):
+    """RMSprop, as Keras 3 (not centered).
+
+    Args:
+        learning_rate: default 0.001.
+        rho: decay of the running mean of g^2, in [0, 1); default 0.9.
+        momentum: in [0, 1); default 0.
+        epsilon: added under the square root; default 1e-7.
+        clipnorm, global_clipnorm: see :class:`Optimizer`.
+
+    Update: ``v = rho v + (1 - rho) g^2``; ``step = lr g / sqrt(v + epsilon)``;
+    ``w -= step`` (with momentum: ``m = momentum m + step``; ``w -= m``).
+    """
+
+    name = "rmsprop"
+    _config_keys = ("learning_rate", "rho", "momentum", "epsilon")
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, clipnorm=None,
+                 global_clipnorm=None):
+        super().__init__(learning_rate, clipnorm, global_clipnorm)
+        self.rho = _unit_interval(rho, "rho", "RMSprop")
+        self.momentum = _unit_interval(momentum, "momentum", "RMSprop")
+        self.epsilon = _checks.real_number(epsilon, "epsilon", "RMSprop", low=0,
+                                           low_inclusive=False)
+
+    def _new_slots(self, p):
+        return {"v": np.zeros_like(p), "m": np.zeros_like(p)}
+
+    def _update(self, p, g, slots):
+        v, m = slots["v"], slots["m"]
+        v *= self.rho
+        v += (1 - self.rho) * (g * g)  # v <- rho v + (1 - rho) g^2
+        step = self.learning_rate * g / np.sqrt(v + self.epsilon)  # lr g / sqrt(v + eps)
+        if self.momentum > 0:
+            m *= self.momentum
+            m += step  # m <- momentum m + step
+            p -= m
+        else:
+            p -= step
+
+
+# ---------------------------------------------------------------------- Adam
+class Adam(Optimizer):
+    """Adam, as Keras 3 (bias correction folded into the step size).
+
+    Args:
+        learning_rate: default 0.001.
+        beta_1, beta_2: decay rates of the first and second moments, in [0, 1);
+            defaults 0.9 and 0.999.
+        epsilon: added to sqrt(v); default 1e-7 (Keras's; PyTorch uses 1e-8).
+        clipnorm, global_clipnorm: see :class:`Optimizer`.
+
+    Update, with t = iterations + 1:
+    ``m += (1 - beta_1)(g - m)``; ``v += (1 - beta_2)(g^2 - v)``;
+    ``w -= lr sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon)``.
+    """
+
+    name = "adam"
+    _config_keys = ("learning_rate", "beta_1", "beta_2", "epsilon")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 clipnorm=None, global_clipnorm=None):
+        super().__init__(learning_rate, clipnorm, global_clipnorm)
+        self.beta_1 = _unit_interval(beta_1, "beta_1", "Adam")
+        self.beta_2 = _unit_interval(beta_2, "beta_2", "Adam")
+        self.epsilon = _checks.real_number(epsilon, "epsilon", "Adam", low=0, low_inclusive=False)
+
+    def _new_slots(self, p):
+        return {"m": np.zeros_like(p), "v": np.zeros_like(p)}
+
+    def _update(self, p, g, slots):
+        t = self.iterations + 1
+        m, v = slots["m"], slots["v"]
+        alpha = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        m += (1 - self.beta_1) * (g - m)  # m <- beta_1 m + (1 - beta_1) g
+        v += (1 - self.beta_2) * (g * g - v)  # v <- beta_2 v + (1 - beta_2) g^2
+        p -= (alpha * m) / (np.sqrt(v) + self.epsilon)
+
+
+# ---------------------------------------------------------------------- lookup
+_BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
+
+
+def get(identifier) -> Optimizer:
+    """An optimizer from a name (``'adam'``, ``'sgd'``, ``'rmsprop'``, with Keras's defaults),
+    a config dict (what ``get_config`` gives), or an optimizer object (returned as is)."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, dict):
+        cfg = dict(identifier)
+        name = cfg.pop("name", None)
+        cls = _BY_NAME.get(str(name).lower()) if name is not None else None
+        if cls is None:
+            raise ValueError(f"optimizers.get: unknown optimizer name {name!r} in config "
+                             f"{identifier!r}; known names: {', '.join(_BY_NAME)}.")
+        return cls(**cfg)
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier.lower())
+        if cls is None:
+            raise ValueError(f"optimizers.get: unknown optimizer {identifier!r}; known names: "
+                             f"{', '.join(_BY_NAME)}.")
+        return cls()
+    if isinstance(identifier, numbers.Number):
+        raise TypeError(f"optimizers.get expects a name such as 'adam', a config dict or an "
+                        f"optimizer; got the number {identifier!r}. For a learning rate write "
+                        f"Adam(learning_rate={identifier!r}).")
+    raise TypeError(f"optimizers.get expects a name such as 'adam', a config dict or an "
+                    f"optimizer; got {type(identifier).__name__}.")

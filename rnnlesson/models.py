@@ -28,9 +28,10 @@ naming both layers and the fix.
 Determinism: a layer's initial weights (and dropout masks) come from its ``seed``;
 the order in which ``fit(shuffle=True)`` visits the samples comes from the model's
 own generator ``model.rng``, seeded with ``Sequential(seed=...)``, or, when that is
-None, with the seeds of all the layers if every layer has one (``fit(seed=...)``
-overrides both for one call). So seeding every layer is enough: two runs then give
-the same weights, batches and history bit for bit.
+None, with the seeds of the layers if every layer that draws random numbers has one
+(``Flatten`` draws none; ``fit(seed=...)`` overrides both for one call). So seeding
+every layer is enough: two runs then give the same weights, batches and history bit
+for bit.
 """
 
 from __future__ import annotations
@@ -275,8 +276,9 @@ class Sequential:
             ``sequential_1``...) if None.
         seed: integer seed of the generator that shuffles the training samples in
             ``fit`` (the layers' weights come from their own ``seed``). None: the seeds
-            of the layers are used when every layer has one, else fresh entropy (then
-            the shuffling differs between runs). See :attr:`rng`.
+            of the layers are used when every layer that draws random numbers has one
+            (Flatten draws none), else fresh entropy (then the shuffling differs
+            between runs). See :attr:`rng`.
 
     Shapes: the input is whatever the first layer takes, batch first: ``(N, T)``
     integer ids for an ``Embedding``, ``(N, T, D)`` floats for a recurrent layer,
@@ -326,18 +328,26 @@ class Sequential:
     def rng(self) -> np.random.Generator:
         """The generator that shuffles the samples in ``fit``, created at first use.
 
-        Seeded with the model's ``seed``; without one, with the seeds of all the layers
-        when every layer has one (so a model built from seeded layers trains the same
-        way every run); otherwise with fresh entropy.
+        Seeded with the model's ``seed``; without one, with the seeds of the layers
+        when every layer that draws random numbers has one (so a model built from
+        seeded layers trains the same way every run); otherwise with fresh entropy.
         """
         if self._rng is None:
             if self.seed is not None:
                 self._rng = np.random.default_rng(self.seed)
-            elif self.layers and all(layer.seed is not None for layer in self.layers):
-                self._rng = np.random.default_rng([int(layer.seed) for layer in self.layers])
+            elif (seeds := self._layer_seeds()) is not None:
+                self._rng = np.random.default_rng(seeds)
             else:
                 self._rng = np.random.default_rng()
         return self._rng
+
+    def _layer_seeds(self):
+        """The layers' seeds (in order) if every layer that needs one has one, else None."""
+        random_layers = [layer for layer in self.layers
+                         if getattr(layer, "uses_randomness", True)]
+        if not random_layers or any(layer.seed is None for layer in random_layers):
+            return None
+        return [int(layer.seed) for layer in random_layers]
 
     # ------------------------------------------------------------------ structure
     def add(self, layer) -> None:

@@ -5,7 +5,7 @@ import pytest
 
 from rnnlesson import losses, optimizers
 from rnnlesson.callbacks import LambdaCallback
-from rnnlesson.layers import GRU, LSTM, Dense, Dropout, Embedding, SimpleRNN
+from rnnlesson.layers import GRU, LSTM, Dense, Dropout, Embedding, Flatten, SimpleRNN
 from rnnlesson.models import Sequential, TrainingDiverged
 
 
@@ -330,6 +330,20 @@ def test_seeded_layers_alone_make_training_repeatable():
     assert h1 == h2
     for a, b in zip(w1, w2, strict=True):
         np.testing.assert_array_equal(a, b)
+    # Flatten draws no random numbers, so it needs no seed for the run to repeat.
+    x, y = sign_task(40)
+    runs = []
+    for _ in range(2):
+        m = Sequential([SimpleRNN(4, return_sequences=True, seed=1), Flatten(),
+                        Dense(1, activation="sigmoid", seed=2)])
+        m.compile("adam", "binary_crossentropy")
+        runs.append(m.fit(x, y, batch_size=8, epochs=2, verbose=0).history["loss"])
+    assert runs[0] == runs[1]
+    half_seeded = Sequential([SimpleRNN(4, return_sequences=True, seed=1), Flatten(),
+                              Dense(1, activation="sigmoid")])  # Dense unseeded: fresh entropy
+    assert half_seeded.rng.bit_generator.seed_seq.entropy != Sequential(
+        [SimpleRNN(4, return_sequences=True, seed=1), Flatten(),
+         Dense(1, activation="sigmoid")]).rng.bit_generator.seed_seq.entropy
     unseeded = Sequential([Dense(1, input_shape=(2,))])  # no layer seed: fresh entropy
     assert unseeded.rng.bit_generator.seed_seq.entropy != Sequential(
         [Dense(1, input_shape=(2,))]).rng.bit_generator.seed_seq.entropy

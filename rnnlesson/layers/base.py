@@ -57,6 +57,9 @@ class Layer:
 
     #: Names of the constructor arguments that ``get_config`` records (subclasses extend).
     _config_keys: tuple[str, ...] = ()
+    #: False for layers that draw no random numbers at all (Flatten): a model's
+    #: shuffling is still reproducible when such a layer has no seed.
+    uses_randomness: bool = True
 
     def __init__(self, *, name=None, dtype="float32", seed=None, input_shape=None, trainable=True):
         owner = type(self).__name__

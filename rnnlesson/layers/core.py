@@ -216,6 +216,7 @@ class Flatten(Layer):
     """Flatten all axes but the batch axis: (N, T, H) -> (N, T*H); (N,) -> (N, 1) as Keras."""
 
     _config_keys = ()
+    uses_randomness = False
 
     def compute_output_shape(self, input_shape):
         """(N, T, H) -> (N, T*H); None if any flattened axis is unknown."""

@@ -332,17 +332,16 @@ class LSTM(Recurrent):
         prm = self.params
         fold = 2 * D <= H
         buf = self._buf
-        A = buf("A", (T, H4, N), reuse)     # pre-activations, then u = tanh(block) in place
-        S = buf("S", (T, H3, N), reuse)     # sigmoid gates i, f, o
+        A = buf("A", (T, H4, N), reuse)     # pre-activations, then the gates i, f, o, c~ in place
         C = buf("C", (T + 1, H, N), reuse)  # C[0] = c0, C[t+1] = c_t
         TC = buf("TC", (T, H, N), reuse)    # tanh(c_t)
         C[0] = c0.T
         if fold:
             K = H + D + 1
-            Wc = np.empty((K, H4), dt)     # [U; W; b], internal order, sigmoid columns * 0.5
-            self._pack(prm["recurrent_kernel"], Wc[:H], 0.5)
-            self._pack(prm["kernel"], Wc[H:H + D], 0.5)
-            self._pack(prm["bias"], Wc[H + D], 0.5)
+            Wc = np.empty((K, H4), dt)     # [U; W; b], internal order, sigmoid columns * -1
+            self._pack(prm["recurrent_kernel"], Wc[:H], -1.0)
+            self._pack(prm["kernel"], Wc[H:H + D], -1.0)
+            self._pack(prm["bias"], Wc[H + D], -1.0)
             WT = Wc.T
             Z = buf("Z", (T + 1, K, N), reuse)  # Z[t] = [h_{t-1}; x_t; 1]; Z[T][:H] = h_T
             Z[0, :H] = h0.T
@@ -354,12 +353,12 @@ class LSTM(Recurrent):
             X = None
         else:
             Uc = np.empty((H, H4), dt)
-            self._pack(prm["recurrent_kernel"], Uc, 0.5)
+            self._pack(prm["recurrent_kernel"], Uc, -1.0)
             WT = Uc.T
             W = np.empty((D, H4), dt)
-            self._pack(prm["kernel"], W, 0.5)
+            self._pack(prm["kernel"], W, -1.0)
             b = np.empty(H4, dt)
-            self._pack(prm["bias"], b, 0.5)
+            self._pack(prm["bias"], b, -1.0)
             X = buf("X", (T, D, N), reuse)
             np.copyto(X, x.transpose(1, 2, 0))
             np.matmul(W.T, X, out=A)                         # x_t W for every t at once
@@ -371,25 +370,27 @@ class LSTM(Recurrent):
             Z = None
         tmp = np.empty((H4, N), dt)
         tmpH = tmp[:H]
-        mm, add, mul, tanh = np.matmul, np.add, np.multiply, np.tanh
-        steps = self._views("fwd", reuse, (A, S, C, TC, Hprev.base), lambda: list(zip(
-            A, A[:, :H3], A[:, H3:], S, S[:, :H], S[:, H:H2], S[:, H2:],
+        mm, add, mul, div, exp, tanh = np.matmul, np.add, np.multiply, np.divide, np.exp, np.tanh
+        steps = self._views("fwd", reuse, (A, C, TC, Hprev.base), lambda: list(zip(
+            A, A[:, :H3], A[:, H3:], A[:, :H], A[:, H:H2], A[:, H2:H3],
             C[:T], C[1:], TC, Hprev, Hnext, strict=True)))
-        for a, asig, g, s, i, f, o, cp, c, tc, hp, hn in steps:
-            if fold:
-                mm(WT, hp, a)           # z = [U; W; b]^T [h_prev; x_t; 1]
-            else:
-                mm(WT, hp, tmp)         # z = (x_t W + b) + h_prev U
-                add(a, tmp, a)
-            tanh(a, a)                  # u = tanh(0.5 z) for i, f, o; c~ = tanh(z_c)
-            mul(asig, 0.5, s)           # sigmoid = 0.5 u + 0.5
-            add(s, 0.5, s)
-            mul(f, cp, c)               # c = f * c_prev + i * c~
-            mul(i, g, tmpH)
-            add(c, tmpH, c)
-            tanh(c, tc)
-            mul(o, tc, hn)              # h = o * tanh(c)
-        return {"fold": fold, "A": A, "S": S, "C": C, "TC": TC, "Hprev": Hprev,
+        with np.errstate(over="ignore"):  # exp(-z) = inf for z < -88 (float32) gives s = 0
+            for a, s, g, i, f, o, cp, c, tc, hp, hn in steps:
+                if fold:
+                    mm(WT, hp, a)       # [-z_i; -z_f; -z_o; z_c] = [U; W; b]^T [h_prev; x_t; 1]
+                else:
+                    mm(WT, hp, tmp)     # the same, as (x_t W + b) + h_prev U
+                    add(a, tmp, a)
+                exp(s, s)               # sigmoid(z) = 1 / (1 + exp(-z)) for i, f, o
+                add(s, 1.0, s)
+                div(1.0, s, s)
+                tanh(g, g)              # c~ = tanh(z_c)
+                mul(f, cp, c)           # c = f * c_prev + i * c~
+                mul(i, g, tmpH)
+                add(c, tmpH, c)
+                tanh(c, tc)
+                mul(o, tc, hn)          # h = o * tanh(c)
+        return {"fold": fold, "A": A, "C": C, "TC": TC, "Hprev": Hprev,
                 "Hnext": Hnext, "X": X, "Z": Z}
 
     def _forward_seq(self, x, states, training):
@@ -417,12 +418,12 @@ class LSTM(Recurrent):
             x = x[:, ::-1]
         cache = self._run(x, states[0], states[1], reuse=False)
         H = self.units
-        S, A = cache["S"], cache["A"]
+        A = cache["A"]
 
         def bf(a):  # (T, H, N) -> (N, T, H)
             return a.transpose(2, 0, 1).copy()
 
-        return {"i": bf(S[:, :H]), "f": bf(S[:, H:2 * H]), "o": bf(S[:, 2 * H:]),
+        return {"i": bf(A[:, :H]), "f": bf(A[:, H:2 * H]), "o": bf(A[:, 2 * H:3 * H]),
                 "c~": bf(A[:, 3 * H:]), "c": bf(cache["C"][1:]), "h": bf(cache["Hnext"])}
 
     # ------------------------------------------------------------------ backward
@@ -431,23 +432,23 @@ class LSTM(Recurrent):
 
     def _backward_seq(self, dseq, dfinal):
         cache = self._seq
-        A, S, C, TC = cache["A"], cache["S"], cache["C"], cache["TC"]
+        A, C, TC = cache["A"], cache["C"], cache["TC"]
         T, H4, N = A.shape
         H = H4 // 4
         H2, H3 = 2 * H, 3 * H
         dt = self.dtype
         prm = self.params
-        Ub = np.empty((H, H4), dt)           # U in internal order, sigmoid columns * 0.25
-        self._pack(prm["recurrent_kernel"], Ub, 0.25)
+        Ub = np.empty((H, H4), dt)           # U in internal order
+        self._pack(prm["recurrent_kernel"], Ub, 1.0)
         buf = self._buf
-        dA = buf("dA", (T, H4, N))           # (1 - u^2) * dL/d(gate), per step (4H, N)
+        dA = buf("dA", (T, H4, N))           # dL/dz = gate' * dL/d(gate), per step (4H, N)
         dh = np.ascontiguousarray(dfinal[0].T)
         dc = np.ascontiguousarray(dfinal[1].T)
         t1 = np.empty((H, N), dt)
         dhs = np.empty((H, N), dt)
         mm, add, mul, sub = np.matmul, np.add, np.multiply, np.subtract
-        # Derivative factors 1 - u^2 (gate block) and o * (1 - tanh(c)^2), a chunk of steps
-        # at a time: one pass each per chunk, small enough to stay in cache for the steps.
+        # Derivative factors s (1 - s), 1 - c~^2 (gate block) and o (1 - tanh(c)^2), a chunk
+        # of steps at a time: one pass each per chunk, small enough to stay in cache for the steps.
         k = max(1, min(T, self._CHUNK // (N * H4)))
         DU = buf("DU", (k, H4, N))
         DT = buf("DT", (k, H, N))
@@ -464,16 +465,21 @@ class LSTM(Recurrent):
                 du, dtc = DU[:n], DT[:n]
                 steps = list(zip(
                     dA[rev], dA[rev, :H], dA[rev, H:H2], dA[rev, H2:H3], dA[rev, H3:],
-                    du[::-1], S[rev, :H], S[rev, H:H2], A[rev, H3:], C[rev], TC[rev],
+                    du[::-1], A[rev, :H], A[rev, H:H2], A[rev, H3:], C[rev], TC[rev],
                     dtc[::-1], dseq_tm[rev] if dseq_tm is not None else (None,) * n,
                     strict=True))
-                chunks.append((A[start:end], TC[start:end], S[start:end, H2:], du, dtc, steps))
+                chunks.append((A[start:end], TC[start:end], du, dtc, steps))
             return chunks
 
-        bufs = (A, S, C, TC, dA, DU, DT, dseq_tm)
-        for a_c, tc_c, o_c, du, dtc, steps in self._views("bwd", True, bufs, make_chunks):
-            mul(a_c, a_c, du)
-            sub(1.0, du, du)
+        bufs = (A, C, TC, dA, DU, DT, dseq_tm)
+        for a_c, tc_c, du, dtc, steps in self._views("bwd", True, bufs, make_chunks):
+            s_c, du_s = a_c[:, :H3], du[:, :H3]
+            sub(1.0, s_c, du_s)
+            mul(du_s, s_c, du_s)    # sigmoid' = s (1 - s)
+            g_c, du_g = a_c[:, H3:], du[:, H3:]
+            mul(g_c, g_c, du_g)
+            sub(1.0, du_g, du_g)    # tanh' = 1 - c~^2
+            o_c = a_c[:, H2:H3]
             mul(tc_c, tc_c, dtc)
             sub(1.0, dtc, dtc)
             mul(dtc, o_c, dtc)  # o * tanh'(c)
@@ -489,10 +495,10 @@ class LSTM(Recurrent):
                 mul(dc, cp, daf)        # dL/df  = dL/dc * c_prev
                 mul(dht, tc, dao)       # dL/do  = dL/dh * tanh(c)
                 mul(dc, i, dag)         # dL/dc~ = dL/dc * i
-                mul(da, fu, da)         # times 1 - u^2 (the 0.25 of the sigmoids is in Ub)
+                mul(da, fu, da)         # times the gates' derivatives: dL/dz
                 mul(dc, f, dc)          # dL/dc_prev = dL/dc * f
-                mm(Ub, da, dh)          # dL/dh_prev = (U s) dA, transposed
-        # one GEMM per weight gradient over all T*N columns, then scale by s, public order
+                mm(Ub, da, dh)          # dL/dh_prev = U dA, transposed
+        # one GEMM per weight gradient over all T*N columns, then back to the public order
         def cols(M, name):  # (T, R, N) -> (R, T*N), columns ordered (t, n)
             out = buf(name, (M.shape[1], T, N))
             np.copyto(out, M.transpose(1, 0, 2))
@@ -505,16 +511,16 @@ class LSTM(Recurrent):
             K = Z.shape[1]
             D = K - H - 1
             dWc = cols(Z[:T], "cols") @ dAll.T  # [dU; dW; db] in one GEMM
-            self._unpack(dWc[:H], g["recurrent_kernel"], 0.25)
-            self._unpack(dWc[H:H + D], g["kernel"], 0.25)
-            self._unpack(dWc[H + D], g["bias"], 0.25)
+            self._unpack(dWc[:H], g["recurrent_kernel"], 1.0)
+            self._unpack(dWc[H:H + D], g["kernel"], 1.0)
+            self._unpack(dWc[H + D], g["bias"], 1.0)
         else:
             X = cache["X"]
             D = X.shape[1]
-            self._unpack(cols(X, "colsX") @ dAll.T, g["kernel"], 0.25)
-            self._unpack(cols(cache["Hprev"], "colsH") @ dAll.T, g["recurrent_kernel"], 0.25)
-            self._unpack(dAll @ np.ones(T * N, dt), g["bias"], 0.25)
+            self._unpack(cols(X, "colsX") @ dAll.T, g["kernel"], 1.0)
+            self._unpack(cols(cache["Hprev"], "colsH") @ dAll.T, g["recurrent_kernel"], 1.0)
+            self._unpack(dAll @ np.ones(T * N, dt), g["bias"], 1.0)
         Wb = np.empty((D, H4), dt)
-        self._pack(prm["kernel"], Wb, 0.25)
+        self._pack(prm["kernel"], Wb, 1.0)
         dX = (dAll.T @ Wb.T).reshape(T, N, D).transpose(1, 0, 2)
         return dX, [np.ascontiguousarray(dh.T), np.ascontiguousarray(dc.T)]

@@ -330,57 +330,32 @@ class LSTM(Recurrent):
         H2, H3, H4 = 2 * H, 3 * H, 4 * H
         dt = self.dtype
         prm = self.params
-        fold = 2 * D <= H
         buf = self._buf
         A = buf("A", (T, H4, N), reuse)     # pre-activations, then the gates i, f, o, c~ in place
         C = buf("C", (T + 1, H, N), reuse)  # C[0] = c0, C[t+1] = c_t
         TC = buf("TC", (T, H, N), reuse)    # tanh(c_t)
         C[0] = c0.T
-        if fold:
-            K = H + D + 1
-            Wc = np.empty((K, H4), dt)     # [U; W; b], internal order, sigmoid columns * -1
-            self._pack(prm["recurrent_kernel"], Wc[:H], -1.0)
-            self._pack(prm["kernel"], Wc[H:H + D], -1.0)
-            self._pack(prm["bias"], Wc[H + D], -1.0)
-            WT = Wc.T
-            Z = buf("Z", (T + 1, K, N), reuse)  # Z[t] = [h_{t-1}; x_t; 1]; Z[T][:H] = h_T
-            Z[0, :H] = h0.T
-            Z[:T, H:H + D] = x.transpose(1, 2, 0)
-            Z[:, H + D] = 1.0
-            Z[T, H:H + D] = 0.0
-            Hprev = Z[:T]
-            Hnext = Z[1:, :H]
-            X = None
-        else:
-            Uc = np.empty((H, H4), dt)
-            self._pack(prm["recurrent_kernel"], Uc, -1.0)
-            WT = Uc.T
-            W = np.empty((D, H4), dt)
-            self._pack(prm["kernel"], W, -1.0)
-            b = np.empty(H4, dt)
-            self._pack(prm["bias"], b, -1.0)
-            X = buf("X", (T, D, N), reuse)
-            np.copyto(X, x.transpose(1, 2, 0))
-            np.matmul(W.T, X, out=A)                         # x_t W for every t at once
-            A += b[:, None]
-            Hs = buf("Hs", (T + 1, H, N), reuse)
-            Hs[0] = h0.T
-            Hprev = Hs[:T]
-            Hnext = Hs[1:]
-            Z = None
-        tmp = np.empty((H4, N), dt)
-        tmpH = tmp[:H]
+        K = H + D + 1
+        Wc = np.empty((K, H4), dt)         # [U; W; b], internal order, sigmoid columns * -1
+        self._pack(prm["recurrent_kernel"], Wc[:H], -1.0)
+        self._pack(prm["kernel"], Wc[H:H + D], -1.0)
+        self._pack(prm["bias"], Wc[H + D], -1.0)
+        WT = Wc.T
+        Z = buf("Z", (T + 1, K, N), reuse)  # Z[t] = [h_{t-1}; x_t; 1]; Z[T][:H] = h_T
+        Z[0, :H] = h0.T
+        Z[:T, H:H + D] = x.transpose(1, 2, 0)
+        Z[:, H + D] = 1.0
+        Z[T, H:H + D] = 0.0
+        Hprev = Z[:T]
+        Hnext = Z[1:, :H]
+        tmpH = np.empty((H, N), dt)
         mm, add, mul, div, exp, tanh = np.matmul, np.add, np.multiply, np.divide, np.exp, np.tanh
-        steps = self._views("fwd", reuse, (A, C, TC, Hprev.base), lambda: list(zip(
+        steps = self._views("fwd", reuse, (A, C, TC, Z), lambda: list(zip(
             A, A[:, :H3], A[:, H3:], A[:, :H], A[:, H:H2], A[:, H2:H3],
             C[:T], C[1:], TC, Hprev, Hnext, strict=True)))
         with np.errstate(over="ignore"):  # exp(-z) = inf for z < -88 (float32) gives s = 0
             for a, s, g, i, f, o, cp, c, tc, hp, hn in steps:
-                if fold:
-                    mm(WT, hp, a)       # [-z_i; -z_f; -z_o; z_c] = [U; W; b]^T [h_prev; x_t; 1]
-                else:
-                    mm(WT, hp, tmp)     # the same, as (x_t W + b) + h_prev U
-                    add(a, tmp, a)
+                mm(WT, hp, a)           # [-z_i; -z_f; -z_o; z_c] = [U; W; b]^T [h_prev; x_t; 1]
                 exp(s, s)               # sigmoid(z) = 1 / (1 + exp(-z)) for i, f, o
                 add(s, 1.0, s)
                 div(1.0, s, s)
@@ -390,8 +365,7 @@ class LSTM(Recurrent):
                 add(c, tmpH, c)
                 tanh(c, tc)
                 mul(o, tc, hn)          # h = o * tanh(c)
-        return {"fold": fold, "A": A, "C": C, "TC": TC, "Hprev": Hprev,
-                "Hnext": Hnext, "X": X, "Z": Z}
+        return {"A": A, "C": C, "TC": TC, "Hnext": Hnext, "Z": Z}
 
     def _forward_seq(self, x, states, training):
         cache = self._run(x, states[0], states[1])
@@ -506,20 +480,13 @@ class LSTM(Recurrent):
 
         dAll = cols(dA, "dAll")  # (4H, T*N)
         g = self.grads
-        if cache["fold"]:
-            Z = cache["Z"]
-            K = Z.shape[1]
-            D = K - H - 1
-            dWc = cols(Z[:T], "cols") @ dAll.T  # [dU; dW; db] in one GEMM
-            self._unpack(dWc[:H], g["recurrent_kernel"], 1.0)
-            self._unpack(dWc[H:H + D], g["kernel"], 1.0)
-            self._unpack(dWc[H + D], g["bias"], 1.0)
-        else:
-            X = cache["X"]
-            D = X.shape[1]
-            self._unpack(cols(X, "colsX") @ dAll.T, g["kernel"], 1.0)
-            self._unpack(cols(cache["Hprev"], "colsH") @ dAll.T, g["recurrent_kernel"], 1.0)
-            self._unpack(dAll @ np.ones(T * N, dt), g["bias"], 1.0)
+        Z = cache["Z"]
+        K = Z.shape[1]
+        D = K - H - 1
+        dWc = cols(Z[:T], "cols") @ dAll.T  # [dU; dW; db] in one GEMM
+        self._unpack(dWc[:H], g["recurrent_kernel"], 1.0)
+        self._unpack(dWc[H:H + D], g["kernel"], 1.0)
+        self._unpack(dWc[H + D], g["bias"], 1.0)
         Wb = np.empty((D, H4), dt)
         self._pack(prm["kernel"], Wb, 1.0)
         dX = (dAll.T @ Wb.T).reshape(T, N, D).transpose(1, 0, 2)

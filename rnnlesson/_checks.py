@@ -52,7 +52,9 @@ def as_float_array(x, dtype: np.dtype, owner: str, what: str = "input") -> np.nd
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as exc:
-        raise TypeError(f"{owner} expects a numeric array as {what}; got {type(x).__name__}.") from exc
+        raise TypeError(
+            f"{owner} expects a numeric array as {what}; got {type(x).__name__}."
+        ) from exc
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"{owner} expects a numeric array as {what}; got an array of dtype {arr.dtype}. "

@@ -17,7 +17,10 @@ import numpy as np
 
 
 def glorot_uniform(shape, rng: np.random.Generator, dtype="float32") -> np.ndarray:
-    """Glorot (Xavier) uniform: U(-l, l), l = sqrt(6 / (fan_in + fan_out)) for shape (fan_in, fan_out)."""
+    """Glorot (Xavier) uniform: U(-l, l) with l = sqrt(6 / (fan_in + fan_out)).
+
+    For a weight of shape (fan_in, fan_out).
+    """
     fan_in, fan_out = shape[0], shape[-1]
     limit = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, size=shape).astype(dtype)

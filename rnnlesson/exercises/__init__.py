@@ -8,14 +8,14 @@ Every checker returns True (correct), False (wrong) or None (not attempted).
 """
 
 from .lesson01 import *  # noqa: F401,F403
-from .lesson02 import *  # noqa: F401,F403
-from .lesson03 import *  # noqa: F401,F403
-from .lesson04 import *  # noqa: F401,F403
-from .lesson05 import *  # noqa: F401,F403
 from .lesson01 import __all__ as _a1
+from .lesson02 import *  # noqa: F401,F403
 from .lesson02 import __all__ as _a2
+from .lesson03 import *  # noqa: F401,F403
 from .lesson03 import __all__ as _a3
+from .lesson04 import *  # noqa: F401,F403
 from .lesson04 import __all__ as _a4
+from .lesson05 import *  # noqa: F401,F403
 from .lesson05 import __all__ as _a5
 
 __all__ = [*_a1, *_a2, *_a3, *_a4, *_a5]

@@ -33,7 +33,8 @@ def _snake(name: str) -> str:
 
 
 def reset_name_counters() -> None:
-    """Start automatic layer names afresh (``dense``, ``dense_1``, ...), as Keras's clear_session."""
+    """Start automatic layer names afresh (``dense``, ``dense_1``, ...), like Keras's
+    clear_session."""
     _NAME_COUNTS.clear()
 
 
@@ -155,15 +156,16 @@ class Layer:
                 f"{owner} expects {len(names)} arrays ({', '.join(names)}); got {len(weights)}."
             )
         arrays = []
-        for key, w in zip(names, weights):
+        for key, w in zip(names, weights, strict=True):
             w = _checks.as_float_array(w, self.dtype, owner, f"weight '{key}'")
             if w.shape != self.params[key].shape:
                 raise ValueError(
                     f"{owner}: weight '{key}' of layer '{self.name}' has shape "
-                    f"{_checks.shape_str(self.params[key].shape)}; got {_checks.shape_str(w.shape)}."
+                    f"{_checks.shape_str(self.params[key].shape)}; "
+                    f"got {_checks.shape_str(w.shape)}."
                 )
             arrays.append(w)
-        for key, w in zip(names, arrays):  # all checked first: nothing half-written
+        for key, w in zip(names, arrays, strict=True):  # all checked first: nothing half-written
             self.params[key][...] = w
 
     @property

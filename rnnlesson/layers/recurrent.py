@@ -74,7 +74,8 @@ class Recurrent(Layer):
         raise NotImplementedError
 
     def compute_output_shape(self, input_shape):
-        """``(N, T, H)`` with return_sequences, else ``(N, H)``; plus state shapes with return_state."""
+        """``(N, T, H)`` with return_sequences, else ``(N, H)``; plus the state shapes
+        with return_state."""
         input_shape = tuple(input_shape)
         self._check_input_shape(input_shape)
         n, t = input_shape[0], input_shape[1]
@@ -122,12 +123,12 @@ class Recurrent(Layer):
                 f"(N, H) = ({n}, {self.units}); got {len(initial_state)}."
             )
         states = []
-        for name, s in zip(self.state_names, initial_state):
+        for name, s in zip(self.state_names, initial_state, strict=True):
             s = _checks.as_float_array(s, self.dtype, owner, f"initial state '{name}'")
             if s.shape != (n, self.units):
                 raise ValueError(
-                    f"{owner} expects initial state '{name}' of shape (N, H) = ({n}, {self.units}); "
-                    f"got {_checks.shape_str(s.shape)}."
+                    f"{owner} expects initial state '{name}' of shape "
+                    f"(N, H) = ({n}, {self.units}); got {_checks.shape_str(s.shape)}."
                 )
             states.append(s)
         return states, True
@@ -178,16 +179,19 @@ class Recurrent(Layer):
         k = len(self.state_names)
         if self.return_state:
             if isinstance(dy, np.ndarray) or not isinstance(dy, (list, tuple)) or len(dy) != 1 + k:
+                got = type(dy).__name__
+                if isinstance(dy, (list, tuple)):
+                    got += f" of length {len(dy)}"
                 raise ValueError(
                     f"{owner} expects a list of {1 + k} gradients [doutput, "
                     f"{', '.join('d' + s for s in self.state_names)}] because return_state=True; "
-                    f"got {type(dy).__name__}{'' if not isinstance(dy, (list, tuple)) else ' of length ' + str(len(dy))}."
+                    f"got {got}."
                 )
             dout = None if dy[0] is None else self._check_grad(dy[0], out_shape)
             dfinal = [
                 np.zeros((n, h), self.dtype) if g is None
                 else self._check_grad(g, (n, h), f"the gradient of state '{name}'").copy()
-                for name, g in zip(self.state_names, dy[1:])
+                for name, g in zip(self.state_names, dy[1:], strict=True)
             ]
         else:
             dout = self._check_grad(dy, out_shape)

@@ -3,9 +3,13 @@
 These follow the structure of the classic from-scratch texts: a small *step* object
 that computes one time step and remembers what it needs, and a *time* wrapper that
 creates one step object per time step, runs them in order, and on the way back
-calls them in reverse order, adding up the weight gradients. The code is written
-for clarity, not speed; ``benchmarks/bench_recurrent.py`` times it beside the
-``rnnlesson`` layers and PyTorch, and the tests check that it gives the layers' numbers.
+calls them in reverse order, adding up the weight gradients. As in those texts, every
+step object owns gradient arrays shaped like the weights (``self.grads``, allocated
+when the step is created), its backward writes the step's gradients into them, and the
+time wrapper sums them with ``grads[i] += grad``; the LSTM step caches the cell state
+and recomputes its tanh on the way back. The code is written for clarity, not speed;
+``benchmarks/bench_recurrent.py`` times it beside the ``rnnlesson`` layers and PyTorch,
+and the tests check that it gives the layers' numbers.
 
 Weights use the ``rnnlesson``/Keras layout, so a reference takes them straight from a
 layer (``SimpleRNNReference.from_layer(layer)``):
@@ -37,6 +41,7 @@ class RNNStep:
 
     def __init__(self, Wx, Wh, b):
         self.Wx, self.Wh, self.b = Wx, Wh, b
+        self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
         self.cache = None
 
     def forward(self, x, h_prev):
@@ -52,7 +57,10 @@ class RNNStep:
         db = da.sum(axis=0)             # dL/db
         dx = da @ self.Wx.T             # dL/dx
         dh_prev = da @ self.Wh.T        # dL/dh_prev
-        return dx, dh_prev, (dWx, dWh, db)
+        self.grads[0][...] = dWx        # this step's share, summed by the time wrapper
+        self.grads[1][...] = dWh
+        self.grads[2][...] = db
+        return dx, dh_prev
 
 
 class SimpleRNNReference:
@@ -85,12 +93,13 @@ class SimpleRNNReference:
         N, T, _ = dseq.shape
         D = self.params[0].shape[0]
         dx = np.empty((N, T, D), dseq.dtype)
-        grads = [np.zeros_like(p) for p in self.params]
-        dh = np.zeros((N, self.H), dseq.dtype)
+        grads = [0, 0, 0]
+        dh = 0
         for t in reversed(range(T)):
-            dx[:, t, :], dh, step_grads = self.steps[t].backward(dseq[:, t, :] + dh)
-            for g, sg in zip(grads, step_grads, strict=True):
-                g += sg
+            step = self.steps[t]
+            dx[:, t, :], dh = step.backward(dseq[:, t, :] + dh)
+            for i, grad in enumerate(step.grads):
+                grads[i] += grad
         return dx, dict(zip(self.names, grads, strict=True))
 
 
@@ -100,6 +109,7 @@ class LSTMStep:
 
     def __init__(self, Wx, Wh, b):
         self.Wx, self.Wh, self.b = Wx, Wh, b
+        self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
         self.cache = None
 
     def forward(self, x, h_prev, c_prev):
@@ -110,13 +120,13 @@ class LSTMStep:
         g = np.tanh(a[:, 2 * H:3 * H])      # candidate cell
         o = sigmoid(a[:, 3 * H:])           # output gate
         c = f * c_prev + i * g
-        tc = np.tanh(c)
-        h = o * tc
-        self.cache = (x, h_prev, c_prev, i, f, g, o, tc)
+        h = o * np.tanh(c)
+        self.cache = (x, h_prev, c_prev, i, f, g, o, c)
         return h, c
 
     def backward(self, dh, dc):
-        x, h_prev, c_prev, i, f, g, o, tc = self.cache
+        x, h_prev, c_prev, i, f, g, o, c = self.cache
+        tc = np.tanh(c)                           # recomputed, as the classic texts do
         do = dh * tc                              # dL/do
         dc = dc + dh * o * (1 - tc ** 2)          # dL/dc, both paths
         di = dc * g                               # dL/di
@@ -130,7 +140,10 @@ class LSTMStep:
         db = da.sum(axis=0)
         dx = da @ self.Wx.T
         dh_prev = da @ self.Wh.T
-        return dx, dh_prev, dc_prev, (dWx, dWh, db)
+        self.grads[0][...] = dWx
+        self.grads[1][...] = dWh
+        self.grads[2][...] = db
+        return dx, dh_prev, dc_prev
 
 
 class LSTMReference:
@@ -164,13 +177,13 @@ class LSTMReference:
         N, T, _ = dseq.shape
         D = self.params[0].shape[0]
         dx = np.empty((N, T, D), dseq.dtype)
-        grads = [np.zeros_like(p) for p in self.params]
-        dh = np.zeros((N, self.H), dseq.dtype)
-        dc = np.zeros((N, self.H), dseq.dtype)
+        grads = [0, 0, 0]
+        dh, dc = 0, 0
         for t in reversed(range(T)):
-            dx[:, t, :], dh, dc, step_grads = self.steps[t].backward(dseq[:, t, :] + dh, dc)
-            for g, sg in zip(grads, step_grads, strict=True):
-                g += sg
+            step = self.steps[t]
+            dx[:, t, :], dh, dc = step.backward(dseq[:, t, :] + dh, dc)
+            for i, grad in enumerate(step.grads):
+                grads[i] += grad
         return dx, dict(zip(self.names, grads, strict=True))
 
 
@@ -180,6 +193,7 @@ class GRUStep:
 
     def __init__(self, Wx, Wh, b):
         self.Wx, self.Wh, self.b = Wx, Wh, b
+        self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
         self.cache = None
 
     def forward(self, x, h_prev):
@@ -207,7 +221,10 @@ class GRUStep:
         db = np.stack([dax.sum(axis=0), dah.sum(axis=0)])
         dx = dax @ self.Wx.T
         dh_prev = dh * z + dah @ self.Wh.T
-        return dx, dh_prev, (dWx, dWh, db)
+        self.grads[0][...] = dWx
+        self.grads[1][...] = dWh
+        self.grads[2][...] = db
+        return dx, dh_prev
 
 
 class GRUReference(SimpleRNNReference):

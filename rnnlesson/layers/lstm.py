@@ -226,29 +226,26 @@ class LSTM(Recurrent):
     How it is fast (same maths as :class:`LSTMCell`, arranged for numpy):
 
     * Gate block re-ordered inside: the weights are copied each call into the order
-      i, f, o, c~, so the three sigmoid gates sit side by side. Their columns are scaled
-      by 0.5, because sigmoid(z) = 0.5 tanh(0.5 z) + 0.5: one ``tanh`` over the whole
-      block gives u = tanh(0.5 z) for the gates and tanh(z_c) for c~, and two scalar
-      passes turn u into the sigmoids.
+      i, f, o, c~, so the three sigmoid gates sit side by side, and their columns are
+      negated: one ``exp`` over the sigmoid rows gives exp(-z), and two more passes
+      (+1, 1/.) turn it into sigmoid(z) = 1 / (1 + exp(-z)) in place (float32 ``exp``
+      costs about half of ``tanh`` per element; exp(-z) = inf for very negative z gives
+      exactly 0). One ``tanh`` gives c~.
     * Transposed, time-major buffers: step t's gate block is stored as (4H, N) and the
       states as (H, N), so each gate is one contiguous (H, N) block and every
       elementwise operation is one pass over contiguous memory (an (N, H) column slice
       of an (N, 4H) block is N separate rows, several times slower at N = 32 or 64).
-      Each step computes z^T = W_all^T [h_{t-1}; x_t; 1].
-    * Inputs projected once: for wide inputs, x_t W + b for every t is one batched
-      product before the loop and each step adds the recurrent product. For narrow
-      inputs (2 D <= H), x_t and a row of ones ride along with h_{t-1} and each step is
-      one GEMM with [U; W; b] (a K=1 GEMM is slow; this avoids it).
-    * Backward per step, writing dA into one (T, 4H, N) buffer. With u the tanh output
-      of the forward block, both nonlinearities have the same derivative shape:
-      d sigmoid/dz = 0.25 (1 - u^2) and d tanh/dz = 1 - u^2. The factors 1 - u^2 and
-      o (1 - tanh(c)^2) are computed a chunk of steps at a time (chunks small enough to
-      stay in cache), so the loop stores dA = (1 - u^2) * dL/d(gate) in one multiply;
-      the 0.25 is folded into the weights: dL/dh_{t-1} = dA (U s)^T with s = 0.25 on the
-      sigmoid columns, 1 on c~.
-    * After the loop, one GEMM per weight gradient over all T*N columns (dW = X^T dA,
-      dU = H_prev^T dA, db = dA 1, dX = dA W^T), then the columns are scaled by s and
-      put back in the public order i, f, c, o.
+    * Inputs folded into the recurrent product: x_t and a row of ones ride along with
+      h_{t-1}, and each step is one GEMM z^T = [U; W; b]^T [h_{t-1}; x_t; 1]. (In this
+      layout projecting the inputs once is T small products anyway, plus two passes to
+      add the bias and the recurrent part; the folded product was faster at every size.)
+    * Backward per step, writing dA = dL/dz into one (T, 4H, N) buffer. The derivative
+      factors s (1 - s) (sigmoid gates), 1 - c~^2 and o (1 - tanh(c)^2) are computed a
+      chunk of steps at a time (chunks small enough to stay in cache), so the loop
+      stores dA = factor * dL/d(gate) in one multiply over the block; dL/dh_{t-1} = U dA.
+    * After the loop, one GEMM for all the weight gradients over all T*N columns
+      ([dU; dW; db] = [H_prev; X; 1] dA^T) and one for dX = dA^T W^T, then the columns
+      are put back in the public order i, f, c, o.
     * Work arrays kept between calls of the same shape (no fresh memory to fault in on
       every step), with the per-step views into them made once; ``out=`` on every
       operation and ufuncs bound to locals. Outputs are always fresh copies.
@@ -340,7 +337,9 @@ class LSTM(Recurrent):
         self._pack(prm["recurrent_kernel"], Wc[:H], -1.0)
         self._pack(prm["kernel"], Wc[H:H + D], -1.0)
         self._pack(prm["bias"], Wc[H + D], -1.0)
-        WT = Wc.T
+        # (4H, K) for the per-step product: row-major is the faster operand for a matrix
+        # product (3% at N=64, H=256), the transposed view for a matrix-vector one (N=1)
+        WT = Wc.T if N == 1 else np.ascontiguousarray(Wc.T)
         Z = buf("Z", (T + 1, K, N), reuse)  # Z[t] = [h_{t-1}; x_t; 1]; Z[T][:H] = h_T
         Z[0, :H] = h0.T
         Z[:T, H:H + D] = x.transpose(1, 2, 0)
@@ -442,18 +441,18 @@ class LSTM(Recurrent):
                     du[::-1], A[rev, :H], A[rev, H:H2], A[rev, H3:], C[rev], TC[rev],
                     dtc[::-1], dseq_tm[rev] if dseq_tm is not None else (None,) * n,
                     strict=True))
-                chunks.append((A[start:end], TC[start:end], du, dtc, steps))
+                a_c = A[start:end]
+                chunks.append((a_c[:, :H3], du[:, :H3], a_c[:, H3:], du[:, H3:], a_c[:, H2:H3],
+                               TC[start:end], dtc, steps))
             return chunks
 
         bufs = (A, C, TC, dA, DU, DT, dseq_tm)
-        for a_c, tc_c, du, dtc, steps in self._views("bwd", True, bufs, make_chunks):
-            s_c, du_s = a_c[:, :H3], du[:, :H3]
+        chunks = self._views("bwd", True, bufs, make_chunks)
+        for s_c, du_s, g_c, du_g, o_c, tc_c, dtc, steps in chunks:
             sub(1.0, s_c, du_s)
             mul(du_s, s_c, du_s)    # sigmoid' = s (1 - s)
-            g_c, du_g = a_c[:, H3:], du[:, H3:]
             mul(g_c, g_c, du_g)
             sub(1.0, du_g, du_g)    # tanh' = 1 - c~^2
-            o_c = a_c[:, H2:H3]
             mul(tc_c, tc_c, dtc)
             sub(1.0, dtc, dtc)
             mul(dtc, o_c, dtc)  # o * tanh'(c)

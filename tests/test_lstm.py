@@ -37,7 +37,8 @@ def _randomize_bias(layer, rng):
     layer.params["bias"][...] = rng.normal(size=layer.params["bias"].shape)
 
 
-# D=3, H=4 projects the inputs once; D=2, H=5 folds x_t into the recurrent GEMM (2D <= H).
+# Two (D, H) shapes, one with D > H/2 and one with D <= H/2, so that a layout choice made
+# on the ratio of D to H (as the SimpleRNN and GRU make it) would be covered both ways.
 PATHS = [(3, 4), (2, 5)]
 FLAGS = list(itertools.product([False, True], repeat=5))
 

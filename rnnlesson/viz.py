@@ -94,6 +94,8 @@ def _new_figure(fig, figsize) -> Figure:
     else:
         fig.clear()
         _relayout(fig)
+    fig._rnnlesson_dynamic = None     # set again by the plots that are redrawn live
+    fig._rnnlesson_background = None
     return fig
 
 
@@ -227,7 +229,7 @@ def loss_curves(history, *, log_scale: bool = True, smoothing: float = 0.9, fig=
                 line.set_data(*_thin(lx, smooth(loss, smoothing) if ly is None else ly))
         if "val" in live["lines"]:
             live["lines"]["val"].set_marker("o" if len(val) <= 30 else "None")
-        sig = _autoscale(ax, log_scale)
+        sig = _autoscale(ax, log_scale, live=per_step)
         if sig == live.get("sig"):
             _freeze_layout(fig)  # same tick labels as last time: keep the layout
         else:  # wider or narrower tick labels: lay out again on the next draw
@@ -259,8 +261,10 @@ def loss_curves(history, *, log_scale: bool = True, smoothing: float = 0.9, fig=
     if any(has):
         ax.legend(fontsize=_FONT["legend"], frameon=False, loc="upper right")
     ax.grid(True, which="major", alpha=0.3)
-    sig = _autoscale(ax, log_scale)
+    sig = _autoscale(ax, log_scale, live=per_step)
     fig._rnnlesson_live = {"key": key, "ax": ax, "lines": lines, "sig": sig}
+    if per_step:  # a live training history: redrawn often, only the curves change
+        fig._rnnlesson_dynamic = [a for a in (*lines.values(), ax.get_legend()) if a is not None]
     return fig
 
 
@@ -268,8 +272,20 @@ def _plain(v, _pos=None) -> str:
     return f"{v:g}"
 
 
-def _autoscale(ax, log_scale: bool):
+def _nice_ceil(v: float) -> float:
+    """The smallest of 1, 1.5, 2, 3, 4, 5, 6, 8 times a power of ten that is >= v."""
+    if v <= 0:
+        return 1.0
+    p = 10.0 ** math.floor(math.log10(v))
+    return next(m * p for m in (1, 1.5, 2, 3, 4, 5, 6, 8, 10) if m * p >= v * (1 - 1e-12))
+
+
+def _autoscale(ax, log_scale: bool, live: bool = False):
     """Fit the axes to the finite data; log scale with plain-number tick labels.
+
+    ``live``: the data grows while it is shown (a training run), so the limits move in
+    steps instead (x up to a round number, a log y axis to quarter decades): the axes
+    then stay put for many redraws, and their drawing can be reused.
 
     Returns a signature of the tick labels (their decades or magnitudes and the
     x range's digits): when it is unchanged, the last layout still fits.
@@ -284,6 +300,8 @@ def _autoscale(ax, log_scale: bool):
     sig = [None, None]
     if xs.size:
         lo, hi = float(np.nanmin(xs)), float(np.nanmax(xs))
+        if live and hi - lo >= 1:
+            hi = _nice_ceil(hi)
         ax.set_xlim(lo - 0.5, hi + 0.5) if hi - lo < 1 else ax.set_xlim(lo, hi)
         sig[0] = len(str(int(abs(hi))))
     if ok.any():
@@ -296,10 +314,18 @@ def _autoscale(ax, log_scale: bool):
                 ax.yaxis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0), numticks=12))
             hi = hi * 1.3 if hi > lo else hi * 2
             lo = lo / 1.3 if hi > lo else lo / 2
+            if live:  # quarter decades
+                lo = 10.0 ** (math.floor(4 * math.log10(lo)) / 4)
+                hi = 10.0 ** (math.ceil(4 * math.log10(hi)) / 4)
             # fewer than two labelled decades: label 2x and 5x too
             few = math.floor(math.log10(hi)) - math.ceil(math.log10(lo)) < 1
             ax.yaxis.set_minor_formatter(FuncFormatter(_plain) if few else NullFormatter())
-            sig[1] = (math.floor(math.log10(lo)), math.floor(math.log10(hi)), few)
+            # the widest tick label shown decides the layout's left margin
+            k0, k1 = math.floor(math.log10(lo)), math.floor(math.log10(hi))
+            shown = [m * 10.0 ** k for k in range(k0, k1 + 1)
+                     for m in ((1, 2, 5) if few else (1,))
+                     if lo * (1 - 1e-9) <= m * 10.0 ** k <= hi * (1 + 1e-9)]
+            sig[1] = (max((len(_plain(v)) for v in shown), default=0), few)
         else:
             pad = 0.05 * (hi - lo) if hi > lo else max(abs(hi), 1.0) * 0.1
             lo, hi = lo - pad, hi + pad
@@ -348,6 +374,7 @@ def predictions(target, prediction, t=None, *, fig=None, title="Predictions",
         ax.set_ylim(min(ylim[0], float(p[ok].min())), max(ylim[1], float(p[ok].max())))
     fig._rnnlesson_live = {"key": key, "line": line, "ax": ax, "target": y.copy(),
                            "ylim": ylim}
+    fig._rnnlesson_dynamic = [line, ax.get_legend()]  # redrawn live: only these change
     return fig
 
 
@@ -644,8 +671,56 @@ def figure_to_png(fig: Figure, dpi: int | None = None, compress_level: int = 6) 
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"figure_to_png expects a matplotlib Figure; got {type(fig).__name__}.")
+    if getattr(fig, "_rnnlesson_dynamic", None):
+        return _blit_png(fig, dpi or fig.dpi, int(compress_level))
     buf = io.BytesIO()
     fig._rnnlesson_drawn = True  # the layout (if any) runs in this draw
     fig.savefig(buf, format="png", dpi=dpi or fig.dpi, facecolor="white",
                 pil_kwargs={"compress_level": int(compress_level)})
+    return buf.getvalue()
+
+
+def _static_state(fig, dpi):
+    """What the background of a live figure depends on: when it is unchanged, the
+    axes, ticks, labels and legends drawn last time are still right."""
+    return (dpi, tuple(fig.get_size_inches()), fig.get_layout_engine() is None,
+            tuple((ax.get_xlim(), ax.get_ylim(), ax.get_position().bounds) for ax in fig.axes),
+            tuple(id(a) for a in fig._rnnlesson_dynamic))
+
+
+def _blit_png(fig, dpi, compress_level) -> bytes:
+    """PNG of a live figure whose only changing parts are ``fig._rnnlesson_dynamic``.
+
+    The first time, and whenever the axes limits, the layout or the size change, the
+    whole figure is drawn without the dynamic artists and that background is kept;
+    otherwise the background is copied back and only the dynamic artists are drawn
+    on it. Text (tick labels, titles, legends) is most of a redraw's cost, and it sits
+    in the background.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    if fig.dpi != dpi:
+        fig.set_dpi(dpi)
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    dynamic = fig._rnnlesson_dynamic
+    state = _static_state(fig, dpi)
+    cached = getattr(fig, "_rnnlesson_background", None)
+    if cached is None or cached[0] != state:
+        fig.patch.set_facecolor("white")
+        for artist in dynamic:
+            artist.set_animated(True)      # left out of canvas.draw()
+        fig._rnnlesson_drawn = True        # the layout (if any) runs in this draw
+        canvas.draw()
+        # the layout may have moved the axes: key the background on where they are now
+        fig._rnnlesson_background = (_static_state(fig, dpi), canvas.copy_from_bbox(fig.bbox))
+    else:
+        canvas.restore_region(cached[1])
+    renderer = canvas.get_renderer()
+    for artist in dynamic:
+        if artist.get_visible():
+            artist.draw(renderer)
+    image = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])
+    buf = io.BytesIO()
+    image.save(buf, format="png", compress_level=compress_level, dpi=(dpi, dpi))
     return buf.getvalue()

@@ -64,6 +64,61 @@ def test_loss_curves_redraws_in_place_and_rejects_mismatch():
         viz.loss_curves([1, 2, 3])
 
 
+def _live_history(losses):
+    n = len(losses)
+    return {"loss": list(losses), "step": list(range(1, n + 1)),
+            "val_loss": list(losses[::10]), "val_step": list(range(1, n + 1, 10))}
+
+
+def _png_pixels(png):
+    import io
+
+    from PIL import Image
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+
+
+def test_live_loss_redraw_reuses_the_background_and_matches_a_full_draw():
+    rng = np.random.default_rng(0)
+    losses = 0.05 + 0.5 * np.exp(-np.arange(400) / 30) + 0.01 * rng.random(400)
+    fig = viz.loss_curves(_live_history(losses[:300]), figsize=(5.6, 3.3))
+    viz.figure_to_png(fig, dpi=80)  # drawn with its layout
+    fig = viz.loss_curves(_live_history(losses[:310]), fig=fig, figsize=(5.6, 3.3))
+    viz.figure_to_png(fig, dpi=80)  # the layout is frozen from now on: drawn once more
+    background = fig._rnnlesson_background
+    fig = viz.loss_curves(_live_history(losses[:330]), fig=fig, figsize=(5.6, 3.3))
+    assert fig.axes[0].get_xlim()[1] == 400  # live x axis: up to a round number
+    fast = viz.figure_to_png(fig, dpi=80)
+    assert fig._rnnlesson_background is not None
+    # the same limits and layout: the background was reused, not drawn again
+    assert fig._rnnlesson_background[1] is background[1]
+    # and the picture is what a full draw of the same figure gives
+    fig._rnnlesson_background = None
+    full = viz.figure_to_png(fig, dpi=80)
+    assert np.abs(_png_pixels(fast) - _png_pixels(full)).max() <= 2
+
+
+def test_live_loss_lays_out_again_when_a_wider_tick_label_appears():
+    # 0.1 and 1 labelled first; then the loss falls to 0.015 and the label 0.01 appears:
+    # the y label must move right of the figure's edge, not be cut off
+    losses = list(0.05 + 0.5 * np.exp(-np.arange(300) / 20))
+    fig = viz.loss_curves(_live_history(losses), figsize=(5.6, 3.3))
+    for _ in range(3):
+        viz.figure_to_png(fig, dpi=80)
+        fig = viz.loss_curves(_live_history(losses), fig=fig, figsize=(5.6, 3.3))
+    losses += [0.015] * 50  # lower limit 0.015 / 1.3 -> exactly 0.01 on the quarter-decade grid
+    for _ in range(3):
+        fig = viz.loss_curves(_live_history(losses), fig=fig, figsize=(5.6, 3.3))
+        viz.figure_to_png(fig, dpi=80)
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    assert "0.01" in [t.get_text() for t in ax.get_yticklabels()
+                      if t.get_visible() and ax.get_ylim()[0] <= t.get_position()[1]]
+    assert ax.yaxis.label.get_window_extent(renderer).x0 >= 0
+    for label in ax.get_yticklabels():
+        if label.get_text():
+            assert label.get_window_extent(renderer).x0 >= 0
+
+
 def test_smooth():
     v = np.array([1.0, 3.0, 2.0, 5.0])
     np.testing.assert_allclose(viz.smooth(v, 0.0), v)

@@ -343,8 +343,7 @@ class Sequential:
 
     def _layer_seeds(self):
         """The layers' seeds (in order) if every layer that needs one has one, else None."""
-        random_layers = [layer for layer in self.layers
-                         if getattr(layer, "uses_randomness", True)]
+        random_layers = [layer for layer in self.layers if layer.uses_randomness]
         if not random_layers or any(layer.seed is None for layer in random_layers):
             return None
         return [int(layer.seed) for layer in random_layers]

@@ -287,8 +287,9 @@ def _autoscale(ax, log_scale: bool, live: bool = False):
     steps instead (x up to a round number, a log y axis to quarter decades): the axes
     then stay put for many redraws, and their drawing can be reused.
 
-    Returns a signature of the tick labels (their decades or magnitudes and the
-    x range's digits): when it is unchanged, the last layout still fits.
+    Returns a signature of the tick labels (the x range's digits; for a log y axis the
+    widest label shown, else the magnitude): when it is unchanged, the last layout
+    still fits.
     """
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
@@ -684,8 +685,7 @@ def _static_state(fig, dpi):
     """What the background of a live figure depends on: when it is unchanged, the
     axes, ticks, labels and legends drawn last time are still right."""
     return (dpi, tuple(fig.get_size_inches()), fig.get_layout_engine() is None,
-            tuple((ax.get_xlim(), ax.get_ylim(), ax.get_position().bounds) for ax in fig.axes),
-            tuple(id(a) for a in fig._rnnlesson_dynamic))
+            tuple((ax.get_xlim(), ax.get_ylim(), ax.get_position().bounds) for ax in fig.axes))
 
 
 def _blit_png(fig, dpi, compress_level) -> bytes:
@@ -711,7 +711,11 @@ def _blit_png(fig, dpi, compress_level) -> bytes:
         for artist in dynamic:
             artist.set_animated(True)      # left out of canvas.draw()
         fig._rnnlesson_drawn = True        # the layout (if any) runs in this draw
-        canvas.draw()
+        try:
+            canvas.draw()
+        finally:  # a plain savefig of the figure still shows everything
+            for artist in dynamic:
+                artist.set_animated(False)
         # the layout may have moved the axes: key the background on where they are now
         fig._rnnlesson_background = (_static_state(fig, dpi), canvas.copy_from_bbox(fig.bbox))
     else:

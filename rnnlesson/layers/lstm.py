@@ -282,13 +282,13 @@ class LSTM(Recurrent):
         np.copyto(out[..., 3 * H:], src[..., 2 * H:3 * H])
 
     @staticmethod
-    def _unpack(src, out, scale):
-        """The inverse of :meth:`_pack`: internal i, f, o, c (times ``scale`` on i, f, o) into
-        the public order i, f, c, o in ``out``."""
+    def _unpack(src, out):
+        """The inverse of :meth:`_pack` with scale 1: internal order i, f, o, c into the
+        public order i, f, c, o in ``out``."""
         H = src.shape[-1] // 4
-        np.multiply(src[..., :2 * H], scale, out[..., :2 * H])
+        np.copyto(out[..., :2 * H], src[..., :2 * H])
         np.copyto(out[..., 2 * H:3 * H], src[..., 3 * H:])
-        np.multiply(src[..., 2 * H:3 * H], scale, out[..., 3 * H:])
+        np.copyto(out[..., 3 * H:], src[..., 2 * H:3 * H])
 
     def _buf(self, name, shape, reuse=True):
         """A work array: the one of the previous call when its shape matches (``reuse``), so
@@ -483,9 +483,9 @@ class LSTM(Recurrent):
         K = Z.shape[1]
         D = K - H - 1
         dWc = cols(Z[:T], "cols") @ dAll.T  # [dU; dW; db] in one GEMM
-        self._unpack(dWc[:H], g["recurrent_kernel"], 1.0)
-        self._unpack(dWc[H:H + D], g["kernel"], 1.0)
-        self._unpack(dWc[H + D], g["bias"], 1.0)
+        self._unpack(dWc[:H], g["recurrent_kernel"])
+        self._unpack(dWc[H:H + D], g["kernel"])
+        self._unpack(dWc[H + D], g["bias"])
         Wb = np.empty((D, H4), dt)
         self._pack(prm["kernel"], Wb, 1.0)
         dX = (dAll.T @ Wb.T).reshape(T, N, D).transpose(1, 0, 2)

@@ -61,9 +61,11 @@ class GRU(Recurrent):
     How it is made fast (same numbers as ``GRUCell``, checked in the tests):
 
     * Internally the gates are kept in the order [r | z] next to each other, so both
-      sigmoids are one ``tanh`` over a contiguous (N, 2H) block:
-      sigmoid(a) = 0.5 tanh(a / 2) + 0.5, with the 1/2 folded into working copies of
-      the weights (multiplying by 0.5 is exact in floating point).
+      sigmoids are one ``exp`` over a contiguous (N, 2H) block plus two passes:
+      sigmoid(a) = 1 / (1 + exp(-a)), with the sign folded into working copies of the
+      weights (negation is exact). float32 ``exp`` costs about half of ``tanh`` per
+      element here, float64 ``exp`` about a third; exp(-a) = inf for very negative a
+      gives exactly 0.
     * Time-major state buffer ``S`` (T+1, N, K) with ``S[t, :, :H] = h_{t-1}``: each step
       writes h_t where the next step's product and the backward pass read it.
     * Inputs outside the loop: for wide inputs (2D > H) ``x_t W + b`` is one GEMM over
@@ -114,10 +116,10 @@ class GRU(Recurrent):
         if ra:
             bi_r, bi_z, bi_h = b[0, h:2 * h], b[0, :h], b[0, 2 * h:]
             br_r, br_z, br_h = b[1, h:2 * h], b[1, :h], b[1, 2 * h:]
-            b_rz = np.concatenate([0.5 * (bi_r + br_r), 0.5 * (bi_z + br_z)])
+            b_rz = np.concatenate([-(bi_r + br_r), -(bi_z + br_z)])
             b_xh = bi_h
         else:
-            b_rz = np.concatenate([0.5 * b[h:2 * h], 0.5 * b[:h]])
+            b_rz = np.concatenate([-b[h:2 * h], -b[:h]])
             b_xh = b[2 * h:]
         # K: columns of S = [h_{t-1} | x_t | 1] (fold), [h_{t-1} | 1] (reset_after), [h_{t-1}]
         k = h + d + 1 if fold else (h + 1 if ra else h)
@@ -131,18 +133,19 @@ class GRU(Recurrent):
         Dd = workspace(self, "Dd", (t_len, n, h), dt)      # h_{t-1} - hh of every step
         tmp = workspace(self, "tmp", (n, h), dt)
         matmul, add, multiply, subtract, tanh = np.matmul, np.add, np.multiply, np.subtract, np.tanh
+        exp, divide = np.exp, np.divide
         dot = np.dot  # less call overhead than matmul for one 2-D product
         X = None
         if fold:
             S[:t_len, :, h:h + d] = xt
             if ra:
-                # P_t = [h|x|1] @ M = [h U_h + b_rh | (pre_r | pre_z)/2 | x W_h + b_ih]
+                # P_t = [h|x|1] @ M = [h U_h + b_rh | -(pre_r | pre_z) | x W_h + b_ih]
                 M = np.zeros((k, 4 * h), dt)
                 M[:h, :h] = Uh
-                M[:h, h:2 * h] = 0.5 * Ur
-                M[:h, 2 * h:3 * h] = 0.5 * Uz
-                M[h:h + d, h:2 * h] = 0.5 * Wr
-                M[h:h + d, 2 * h:3 * h] = 0.5 * Wz
+                M[:h, h:2 * h] = -Ur
+                M[:h, 2 * h:3 * h] = -Uz
+                M[h:h + d, h:2 * h] = -Wr
+                M[h:h + d, 2 * h:3 * h] = -Wz
                 M[h:h + d, 3 * h:] = Wh
                 M[k - 1, :h] = br_h
                 M[k - 1, h:3 * h] = b_rz
@@ -150,12 +153,12 @@ class GRU(Recurrent):
                 P = workspace(self, "P", (t_len, n, 4 * h), dt)
                 RH, PRZ, XH = P[:, :, :h], P[:, :, h:3 * h], P[:, :, 3 * h:]
             else:
-                # P_t = [h|x|1] @ M = [(pre_r | pre_z)/2 | x W_h + b_h]
+                # P_t = [h|x|1] @ M = [-(pre_r | pre_z) | x W_h + b_h]
                 M = np.zeros((k, 3 * h), dt)
-                M[:h, :h] = 0.5 * Ur
-                M[:h, h:2 * h] = 0.5 * Uz
-                M[h:h + d, :h] = 0.5 * Wr
-                M[h:h + d, h:2 * h] = 0.5 * Wz
+                M[:h, :h] = -Ur
+                M[:h, h:2 * h] = -Uz
+                M[h:h + d, :h] = -Wr
+                M[h:h + d, h:2 * h] = -Wz
                 M[h:h + d, 2 * h:] = Wh
                 M[k - 1, :2 * h] = b_rz
                 M[k - 1, 2 * h:] = b_xh
@@ -164,75 +167,76 @@ class GRU(Recurrent):
         else:
             X = workspace(self, "X", (t_len, n, d), dt)
             np.copyto(X, xt)
-            Wp = np.concatenate([0.5 * Wr, 0.5 * Wz, Wh], axis=1)  # (D, 3H) [r | z | h]
+            Wp = np.concatenate([-Wr, -Wz, Wh], axis=1)  # (D, 3H) [r | z | h]
             Xp = workspace(self, "Xp", (t_len, n, 3 * h), dt)
             matmul(X.reshape(t_len * n, d), Wp, Xp.reshape(t_len * n, 3 * h))
             Xp[..., :2 * h] += b_rz
             Xp[..., 2 * h:] += b_xh       # Xp_t = x_t W + b, all steps in one GEMM
             XRZ, XH = Xp[:, :, :2 * h], Xp[:, :, 2 * h:]
             if ra:
-                # [h | 1] @ Ua = [h U_h + b_rh | h U_r/2 | h U_z/2]
+                # [h | 1] @ Ua = [h U_h + b_rh | -h U_r | -h U_z]
                 Ua = np.zeros((h + 1, 3 * h), dt)
                 Ua[:h, :h] = Uh
-                Ua[:h, h:2 * h] = 0.5 * Ur
-                Ua[:h, 2 * h:] = 0.5 * Uz
+                Ua[:h, h:2 * h] = -Ur
+                Ua[:h, 2 * h:] = -Uz
                 Ua[h, :h] = br_h
                 R = workspace(self, "R", (t_len, n, 3 * h), dt)
                 RH = R[:, :, :h]
             else:
-                Urz = np.concatenate([0.5 * Ur, 0.5 * Uz], axis=1)  # (H, 2H)
+                Urz = np.concatenate([-Ur, -Uz], axis=1)  # (H, 2H)
                 rz = workspace(self, "rz", (n, 2 * h), dt)
         if not ra:
             Uh_c = np.ascontiguousarray(Uh)
             RHp = workspace(self, "RHp", (t_len, n, h), dt)  # r * h_{t-1} of every step
         Hn = S[1:, :, :h]
         Hp = S[:-1, :, :h]
-        if ra and fold:
-            steps = zip(S[:-1], P, PRZ, G, RH, XH, HH, Dd, Hp, Hn, strict=True)
-            for s, p, prz, g, rh, xh, hh, dd, hp, hn in steps:
-                dot(s, M, p)                # every pre-activation of the step
-                tanh(prz, g)                # g = [r | z] = 0.5 tanh(a/2) + 0.5 ...
-                multiply(g, 0.5, g)
-                add(g, 0.5, g)
-                multiply(g[:, :h], rh, tmp)  # r * (h U_h + b_rh)
-                add(tmp, xh, tmp)            # + x W_h + b_ih
-                tanh(tmp, hh)                # hh
-                subtract(hp, hh, dd)         # h_{t-1} - hh
-                multiply(g[:, h:], dd, tmp)  # z * (h_{t-1} - hh)
-                add(hh, tmp, hn)             # h_t = hh + z (h_{t-1} - hh) = z h + (1-z) hh
-        elif ra:
-            for s, r_, xrz, g, rh, xh, hh, dd, hp, hn in zip(S[:-1], R, XRZ, G, RH, XH, HH, Dd,
-                                                             Hp, Hn, strict=True):
-                dot(s, Ua, r_)               # [h U_h + b_rh | h U_r/2 | h U_z/2]
-                add(r_[:, h:], xrz, g)       # + (x W_rz + b_rz)/2
-                tanh(g, g)
-                multiply(g, 0.5, g)
-                add(g, 0.5, g)               # [r | z]
-                multiply(g[:, :h], rh, tmp)
-                add(tmp, xh, tmp)
-                tanh(tmp, hh)
-                subtract(hp, hh, dd)
-                multiply(g[:, h:], dd, tmp)
-                add(hh, tmp, hn)
-        else:
-            steps = zip(G, RHp, XH, HH, Dd, Hp, Hn, strict=True)
-            for idx, (g, rhp, xh, hh, dd, hp, hn) in enumerate(steps):
-                if fold:
-                    dot(S[idx], M, P[idx])     # [(pre_r | pre_z)/2 | x W_h + b_h]
-                    tanh(PRZ[idx], g)
-                else:
-                    dot(hp, Urz, rz)
-                    add(rz, XRZ[idx], g)
-                    tanh(g, g)
-                multiply(g, 0.5, g)
-                add(g, 0.5, g)               # [r | z]
-                multiply(g[:, :h], hp, rhp)  # r * h_{t-1}
-                dot(rhp, Uh_c, tmp)          # (r * h) U_h
-                add(tmp, xh, tmp)            # + x W_h + b_h
-                tanh(tmp, hh)
-                subtract(hp, hh, dd)
-                multiply(g[:, h:], dd, tmp)
-                add(hh, tmp, hn)
+        with np.errstate(over="ignore"):  # exp(-a) = inf for a < -88 (float32): gate 0
+            if ra and fold:
+                steps = zip(S[:-1], P, PRZ, G, RH, XH, HH, Dd, Hp, Hn, strict=True)
+                for s, p, prz, g, rh, xh, hh, dd, hp, hn in steps:
+                    dot(s, M, p)                # every pre-activation of the step
+                    exp(prz, g)                 # exp(-a) for a = [pre_r | pre_z] ...
+                    add(g, 1.0, g)
+                    divide(1.0, g, g)           # ... and [r | z] = 1 / (1 + exp(-a))
+                    multiply(g[:, :h], rh, tmp)  # r * (h U_h + b_rh)
+                    add(tmp, xh, tmp)            # + x W_h + b_ih
+                    tanh(tmp, hh)                # hh
+                    subtract(hp, hh, dd)         # h_{t-1} - hh
+                    multiply(g[:, h:], dd, tmp)  # z * (h_{t-1} - hh)
+                    add(hh, tmp, hn)             # h_t = hh + z (h_{t-1} - hh) = z h + (1-z) hh
+            elif ra:
+                for s, r_, xrz, g, rh, xh, hh, dd, hp, hn in zip(S[:-1], R, XRZ, G, RH, XH, HH, Dd,
+                                                                 Hp, Hn, strict=True):
+                    dot(s, Ua, r_)               # [h U_h + b_rh | h U_r/2 | h U_z/2]
+                    add(r_[:, h:], xrz, g)       # - (x W_rz + b_rz): -(pre_r | pre_z)
+                    exp(g, g)
+                    add(g, 1.0, g)
+                    divide(1.0, g, g)            # [r | z]
+                    multiply(g[:, :h], rh, tmp)
+                    add(tmp, xh, tmp)
+                    tanh(tmp, hh)
+                    subtract(hp, hh, dd)
+                    multiply(g[:, h:], dd, tmp)
+                    add(hh, tmp, hn)
+            else:
+                steps = zip(G, RHp, XH, HH, Dd, Hp, Hn, strict=True)
+                for idx, (g, rhp, xh, hh, dd, hp, hn) in enumerate(steps):
+                    if fold:
+                        dot(S[idx], M, P[idx])     # [-(pre_r | pre_z) | x W_h + b_h]
+                        exp(PRZ[idx], g)
+                    else:
+                        dot(hp, Urz, rz)
+                        add(rz, XRZ[idx], g)
+                        exp(g, g)
+                    add(g, 1.0, g)
+                    divide(1.0, g, g)            # [r | z]
+                    multiply(g[:, :h], hp, rhp)  # r * h_{t-1}
+                    dot(rhp, Uh_c, tmp)          # (r * h) U_h
+                    add(tmp, xh, tmp)            # + x W_h + b_h
+                    tanh(tmp, hh)
+                    subtract(hp, hh, dd)
+                    multiply(g[:, h:], dd, tmp)
+                    add(hh, tmp, hn)
         self._seq = {"S": S, "X": X, "fold": fold, "G": G, "HH": HH, "D": Dd, "n": n,
                      "t": t_len, "d": d, "RH": RH if ra else RHp}
         hs = Hn.transpose(1, 0, 2)

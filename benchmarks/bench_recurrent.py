@@ -23,7 +23,10 @@ shared machine drift):
   are interleaved (rn, torch, book, rn64, rn, torch, ...) while the other processes
   wait idle. In a round a process reports the best of ``--repeat`` runs (3), which
   filters out runs hit by other work on a shared machine; the table reports the
-  median over rounds and the spread (max - min) / median.
+  median time over rounds and the spread (max - min) / median;
+* a ratio (rn/torch, book/rn, f64/f32) is the median over rounds of the ratio of the
+  two times of the same round, measured seconds apart: a shared machine's speed drifts
+  over minutes, and within a round both sides see the same machine.
 
 Usage::
 
@@ -408,8 +411,10 @@ def main(argv=None):
             mark = "" if k == "torch" or agree.get(k, (0, 0, True))[2] else " (!)"
             return _fmt_ms(med[k]) + mark
 
-        def ratio(a, b, med=med):
-            return f"{med[a] / med[b]:.2f}" if a in med and b in med else "–"
+        def ratio(a, b, times=times):
+            if not (times.get(a) and times.get(b)):
+                return "–"
+            return f"{_median([x / y for x, y in zip(times[a], times[b], strict=True)]):.2f}"
 
         print(f"| {layer} | {shape_name} | {', '.join(map(str, SHAPES[shape_name]))} | "
               f"{cell('rn')} | {cell('torch')} | {cell('book')} | {cell('rn64')} | "
@@ -417,8 +422,9 @@ def main(argv=None):
               f"{spread * 100:.0f}% |")
         raw.append({"layer": layer, "shape": shape_name, "times": times,
                     "agreement": {k: list(v) for k, v in agree.items()}})
-    print("\nspread: the largest (max - min) / median of the row's implementations. "
-          "(!) marks an implementation whose outputs or gradients disagreed with torch.")
+    print("\nRatios: median over rounds of the two times of one round. spread: the largest "
+          "(max - min) / median of the row's implementations. (!) marks an implementation "
+          "whose outputs or gradients disagreed with torch.")
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": info, "rounds": rounds, "repeat": repeat,
                                                "results": raw}, indent=1))

@@ -418,6 +418,7 @@ def prediction_scatter(target, prediction, *, fig=None, title="Predicted against
                 max(hi, float(p[finite].max()) if finite.any() else hi))
     fig._rnnlesson_live = {"key": key, "dots": dots, "text": text, "ax": ax,
                            "target": y.copy(), "lim": (lo, hi)}
+    fig._rnnlesson_dynamic = [dots, text]  # redrawn live: only these change
     return fig
 
 
@@ -660,6 +661,8 @@ def gate_heatmaps(gates: dict, *, inputs=None, labels=None, highlight=None, fig=
         fig.suptitle(title, fontsize=_FONT["title"] + 1)
     fig._rnnlesson_live = {"key": key, "images": images, "input_lines": lines,
                            "c_title": c_title}
+    # redrawn live: only the heatmaps, the cell-state title and the input lines change
+    fig._rnnlesson_dynamic = [*images.values(), c_title, *lines]
     return fig
 
 

@@ -250,6 +250,44 @@ def test_gate_heatmaps_live_update_and_errors():
         viz.gate_heatmaps([1, 2])
 
 
+def _blitted_and_full(fig):
+    """The live PNG of ``fig`` (blitted onto the kept background) and a full draw of it."""
+    fast = viz.figure_to_png(fig, dpi=80)
+    fig._rnnlesson_background = None
+    full = viz.figure_to_png(fig, dpi=80)
+    return _png_pixels(fast), _png_pixels(full)
+
+
+def test_live_gate_heatmaps_and_scatter_blit_what_a_full_draw_shows():
+    x = np.random.default_rng(1).uniform(size=(7, 2))
+    kw = {"inputs": x, "labels": ["", "*", "", "", "*", "", ""], "highlight": [1, 4],
+          "input_names": ["value", "marker"]}
+    fig = viz.gate_heatmaps(_gates(), **kw)
+    viz.figure_to_png(fig, dpi=80)
+    viz.gate_heatmaps(_gates(seed=1), fig=fig, **kw)
+    viz.figure_to_png(fig, dpi=80)  # the layout is frozen from now on
+    background = fig._rnnlesson_background[1]
+    g = _gates(seed=2)
+    g["c"] = 5.0 * g["c"]  # a new colour scale for c: its title changes
+    viz.gate_heatmaps(g, fig=fig, **kw)
+    fast, full = _blitted_and_full(fig)
+    assert fig._rnnlesson_background[1] is not background  # redrawn by the full draw ...
+    assert np.abs(fast - full).max() <= 2                  # ... and the same picture
+    before = _png_pixels(viz.figure_to_png(fig, dpi=80))
+    viz.gate_heatmaps(_gates(seed=4), fig=fig, **kw)
+    after = _png_pixels(viz.figure_to_png(fig, dpi=80))
+    assert np.abs(after - before).max() > 50  # the new numbers are in the picture
+
+    y = np.linspace(-1, 1, 40)
+    sc = viz.prediction_scatter(y, 0.5 * y)
+    viz.figure_to_png(sc, dpi=80)
+    viz.prediction_scatter(y, 0.6 * y, fig=sc)
+    viz.figure_to_png(sc, dpi=80)
+    viz.prediction_scatter(y, 0.9 * y, fig=sc)
+    fast, full = _blitted_and_full(sc)
+    assert np.abs(fast - full).max() <= 2
+
+
 def test_hidden_states_heatmap():
     fig = viz.hidden_states(np.tanh(np.random.default_rng(0).normal(size=(6, 4))),
                             labels=["it", "was", "not", "bad", "at", "all"])

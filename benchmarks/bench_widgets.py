@@ -194,8 +194,10 @@ def main() -> None:
                 page.mouse.move(x, y)
                 page.mouse.down()
                 page.mouse.move(x + (-25 if k % 2 == 0 else 25), y, steps=5)
-                page.mouse.up()
+                # the time stamp is taken just before the release is sent: the kernel can
+                # apply the new rate before mouse.up() returns here
                 t_up = time.perf_counter()
+                page.mouse.up()
                 readout = out.locator(".widget-hslider").nth(1).locator(".widget-readout")
                 releases.append((t_up, float(readout.text_content())))
                 time.sleep(2.0)

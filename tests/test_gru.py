@@ -13,7 +13,8 @@ from rnnlesson.layers.gru import GRUCell
 TOL = 1e-7
 EPS = 1e-5  # cells: central differences, truncation error ~eps^2, rounding ~1e-16/eps
 DATA_SEED = 0  # any seed works unless some gradient entry lands within ~1e-4 of 0
-# (N, T, D, H): the first takes the folded path (2D <= H), the second projects x once
+# (N, T, D, H): the first folds x_t into each step's product (2D <= H), the second
+# projects the inputs of every step before the loop
 SHAPES = [(2, 4, 2, 4), (3, 3, 5, 3)]
 FLAGS = list(itertools.product([False, True], repeat=5))
 FLAG_IDS = ["seq{}-state{}-back{}-stateful{}-h0{}".format(*map(int, f)) for f in FLAGS]

@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import _checks, activations, initializers
 from .recurrent import Recurrent
-from .simple_rnn import _fold_inputs, _StepCell, workspace
+from .simple_rnn import _StepCell, workspace
 
 
 def _gru_weights(layer, input_dim: int) -> None:
@@ -60,22 +60,29 @@ class GRU(Recurrent):
 
     How it is made fast (same numbers as ``GRUCell``, checked in the tests):
 
-    * Internally the gates are kept in the order [r | z] next to each other, so both
-      sigmoids are one ``exp`` over a contiguous (N, 2H) block plus two passes:
-      sigmoid(a) = 1 / (1 + exp(-a)), with the sign folded into working copies of the
-      weights (negation is exact). float32 ``exp`` costs about half of ``tanh`` per
-      element here, float64 ``exp`` about a third; exp(-a) = inf for very negative a
-      gives exactly 0.
-    * Time-major state buffer ``S`` (T+1, N, K) with ``S[t, :, :H] = h_{t-1}``: each step
-      writes h_t where the next step's product and the backward pass read it.
-    * Inputs outside the loop: for wide inputs (2D > H) ``x_t W + b`` is one GEMM over
-      all T*N rows before the loop; for narrow inputs x_t and a column of ones sit
-      beside h_{t-1} in ``S``, and one product per step gives every pre-activation.
+    * Transposed, time-major buffers (as ``LSTM``): step t's pre-activations are one
+      (4H, N) block ``P[t]`` (3H without reset_after) and the states are (H, N), so every
+      gate is one contiguous (H, N) block and every elementwise operation runs over
+      contiguous memory (an (N, H) column slice of an (N, 4H) row-major block is N
+      separate rows, about 3x slower per operation at N = 32).
+    * The gates r and z sit next to each other, so both sigmoids are one ``exp`` over a
+      contiguous (2H, N) block plus two passes: sigmoid(a) = 1 / (1 + exp(-a)), with the
+      sign folded into working copies of the weights (negation is exact). float32
+      ``exp`` costs about half of ``tanh`` per element here, float64 ``exp`` about a
+      third; exp(-a) = inf for very negative a gives exactly 0.
+    * ``Z[t] = [h_{t-1}; 1; x_t]`` (T+1, K, N): each step writes h_t where the next
+      step's product and the backward pass read it. Narrow inputs (2D <= H) ride along:
+      one product ``Mᵀ Z[t]`` per step gives every pre-activation, biases included.
+      Wide inputs get their part of every step from one batched product before the loop
+      (folding them in would multiply by the zero blocks of M, a quarter of the work
+      when D = H).
     * Backward: the per-step factors (z(1-z)(h_{t-1} - hh), (1-z)(1-hh^2), ...) are
-      computed for all steps at once; the loop then only multiplies by dL/dh_t and does
-      the one recurrent product ``dh_{t-1} = dh_t * z + dG_t Uᵀ``. The gate gradients
-      of every step are kept in one (T, N, 4H) buffer so that each weight gradient is
-      one GEMM over all T*N rows after the loop, and dL/db = 1ᵀ dG.
+      computed for all steps at once; the loop then only multiplies by dL/dh_t (two
+      broadcast products fill three gradient blocks) and does the one recurrent product
+      ``dh_{t-1} = dh_t * z + U dP_t``. The gradients of every step are kept in one
+      (T, 4H, N) buffer, so after the loop each weight gradient is one GEMM over all T*N
+      columns (``[dU]`` from the h rows of Z, ``[db; dW]`` from its 1 and x rows) and
+      dL/dX is one more.
     * Scratch buffers are kept between calls of the same shape (as ``SimpleRNN``);
       everything returned is a fresh array.
     """
@@ -109,252 +116,190 @@ class GRU(Recurrent):
         n, t_len, d = x.shape
         h = self.units
         dt = self.dtype
-        (Wz, Wr, Wh), (Uz, Ur, Uh), b = self._blocks()
-        fold = _fold_inputs(d, h)
         ra = self.reset_after
-        xt = x.transpose(1, 0, 2)  # (T, N, D) view, time-major
+        (Wz, Wr, Wh), (Uz, Ur, Uh), b = self._blocks()
+        k = h + 1 + d
+        o = h if ra else 0  # first row of the r block in P
+        # P_t = Mᵀ [h_{t-1}; 1; x_t], blocks of H rows (the sigmoid blocks negated):
+        #   reset_after: [h U_h + b_rh; -pre_r; -pre_z; x W_h + b_ih]
+        #   otherwise:   [-pre_r; -pre_z; x W_h + b_h]
+        M = np.zeros((k, o + 3 * h), dt)
+        M[:h, o:o + h], M[:h, o + h:o + 2 * h] = -Ur, -Uz
+        M[h + 1:, o:o + h], M[h + 1:, o + h:o + 2 * h] = -Wr, -Wz
+        M[h + 1:, o + 2 * h:] = Wh
         if ra:
-            bi_r, bi_z, bi_h = b[0, h:2 * h], b[0, :h], b[0, 2 * h:]
-            br_r, br_z, br_h = b[1, h:2 * h], b[1, :h], b[1, 2 * h:]
-            b_rz = np.concatenate([-(bi_r + br_r), -(bi_z + br_z)])
-            b_xh = bi_h
+            M[:h, :h] = Uh
+            M[h, :h] = b[1, 2 * h:]                             # b_rh
+            M[h, h:2 * h] = -(b[0, h:2 * h] + b[1, h:2 * h])    # r: input + recurrent bias
+            M[h, 2 * h:3 * h] = -(b[0, :h] + b[1, :h])          # z
+            M[h, 3 * h:] = b[0, 2 * h:]                         # b_ih
         else:
-            b_rz = np.concatenate([-b[h:2 * h], -b[:h]])
-            b_xh = b[2 * h:]
-        # K: columns of S = [h_{t-1} | x_t | 1] (fold), [h_{t-1} | 1] (reset_after), [h_{t-1}]
-        k = h + d + 1 if fold else (h + 1 if ra else h)
-        S = workspace(self, "S", (t_len + 1, n, k), dt)
-        S[0, :, :h] = states[0]
-        S[t_len, :, h:] = 0
-        if k > h:
-            S[:t_len, :, k - 1] = 1
-        G = workspace(self, "G", (t_len, n, 2 * h), dt)   # gates [r | z] of every step
-        HH = workspace(self, "HH", (t_len, n, h), dt)      # candidate hh of every step
-        Dd = workspace(self, "Dd", (t_len, n, h), dt)      # h_{t-1} - hh of every step
-        tmp = workspace(self, "tmp", (n, h), dt)
-        matmul, add, multiply, subtract, tanh = np.matmul, np.add, np.multiply, np.subtract, np.tanh
-        exp, divide = np.exp, np.divide
-        dot = np.dot  # less call overhead than matmul for one 2-D product
-        X = None
-        if fold:
-            S[:t_len, :, h:h + d] = xt
-            if ra:
-                # P_t = [h|x|1] @ M = [h U_h + b_rh | -(pre_r | pre_z) | x W_h + b_ih]
-                M = np.zeros((k, 4 * h), dt)
-                M[:h, :h] = Uh
-                M[:h, h:2 * h] = -Ur
-                M[:h, 2 * h:3 * h] = -Uz
-                M[h:h + d, h:2 * h] = -Wr
-                M[h:h + d, 2 * h:3 * h] = -Wz
-                M[h:h + d, 3 * h:] = Wh
-                M[k - 1, :h] = br_h
-                M[k - 1, h:3 * h] = b_rz
-                M[k - 1, 3 * h:] = b_xh
-                P = workspace(self, "P", (t_len, n, 4 * h), dt)
-                RH, PRZ, XH = P[:, :, :h], P[:, :, h:3 * h], P[:, :, 3 * h:]
-            else:
-                # P_t = [h|x|1] @ M = [-(pre_r | pre_z) | x W_h + b_h]
-                M = np.zeros((k, 3 * h), dt)
-                M[:h, :h] = -Ur
-                M[:h, h:2 * h] = -Uz
-                M[h:h + d, :h] = -Wr
-                M[h:h + d, h:2 * h] = -Wz
-                M[h:h + d, 2 * h:] = Wh
-                M[k - 1, :2 * h] = b_rz
-                M[k - 1, 2 * h:] = b_xh
-                P = workspace(self, "P", (t_len, n, 3 * h), dt)
-                PRZ, XH = P[:, :, :2 * h], P[:, :, 2 * h:]
+            M[h, :h], M[h, h:2 * h], M[h, 2 * h:] = -b[h:2 * h], -b[:h], b[2 * h:]
+        Z = workspace(self, "Z", (t_len + 1, k, n), dt)  # Z[t] = [h_{t-1}; 1; x_t]
+        Z[0, :h] = states[0].T
+        Z[:, h] = 1
+        Z[:t_len, h + 1:] = x.transpose(1, 2, 0)
+        Z[t_len, h + 1:] = 0
+        if 2 * d <= h:  # narrow inputs: x_t rides along in each step's product
+            MT, XP = np.ascontiguousarray(M.T), None
+        else:  # wide inputs: their part of every step in one batched product before the loop
+            MT = np.ascontiguousarray(M[:h + 1, :o + 2 * h].T)  # [h; 1] -> the first blocks
+            XP = workspace(self, "XP", (t_len, 3 * h, n), dt)   # [-x W_r; -x W_z; x W_h + b]
+            np.matmul(np.ascontiguousarray(M[h + 1:, o:].T), Z[:t_len, h + 1:], XP)
+            XP[:, 2 * h:] += M[h, o + 2 * h:, None]
+        P = workspace(self, "P", (t_len, o + 3 * h, n), dt)  # pre-activations, then r, z
+        HH = workspace(self, "HH", (t_len, h, n), dt)        # candidate hh of every step
+        Dd = workspace(self, "Dd", (t_len, h, n), dt)        # h_{t-1} - hh of every step
+        tmp = workspace(self, "tmp", (h, n), dt)
+        dot, add, mul, sub = np.dot, np.add, np.multiply, np.subtract
+        exp, divide, tanh = np.exp, np.divide, np.tanh
+        Hp, Hn = Z[:-1, :h], Z[1:, :h]
+        RZ, R, Zg = P[:, o:o + 2 * h], P[:, o:o + h], P[:, o + h:o + 2 * h]
+        if XP is None:
+            Zin, Pout, XRZ, XH = Z[:-1], P, (None,) * t_len, P[:, o + 2 * h:]
         else:
-            X = workspace(self, "X", (t_len, n, d), dt)
-            np.copyto(X, xt)
-            Wp = np.concatenate([-Wr, -Wz, Wh], axis=1)  # (D, 3H) [r | z | h]
-            Xp = workspace(self, "Xp", (t_len, n, 3 * h), dt)
-            matmul(X.reshape(t_len * n, d), Wp, Xp.reshape(t_len * n, 3 * h))
-            Xp[..., :2 * h] += b_rz
-            Xp[..., 2 * h:] += b_xh       # Xp_t = x_t W + b, all steps in one GEMM
-            XRZ, XH = Xp[:, :, :2 * h], Xp[:, :, 2 * h:]
+            Zin, Pout, XRZ, XH = Z[:-1, :h + 1], P[:, :o + 2 * h], XP[:, :2 * h], XP[:, 2 * h:]
+        RHp = None
+        with np.errstate(over="ignore"):  # exp(-a) = inf for a < -88 (float32) gives a gate 0
             if ra:
-                # [h | 1] @ Ua = [h U_h + b_rh | -h U_r | -h U_z]
-                Ua = np.zeros((h + 1, 3 * h), dt)
-                Ua[:h, :h] = Uh
-                Ua[:h, h:2 * h] = -Ur
-                Ua[:h, 2 * h:] = -Uz
-                Ua[h, :h] = br_h
-                R = workspace(self, "R", (t_len, n, 3 * h), dt)
-                RH = R[:, :, :h]
+                for zt, p, xrz, rz, r, zg, rh, xh, hh, dd, hp, hn in zip(
+                        Zin, Pout, XRZ, RZ, R, Zg, P[:, :h], XH, HH, Dd, Hp, Hn, strict=True):
+                    dot(MT, zt, p)          # every pre-activation of the step, (4H, N)
+                    if xrz is not None:
+                        add(rz, xrz, rz)    # + the input part (wide inputs)
+                    exp(rz, rz)             # exp(-a) for a = [pre_r; pre_z] ...
+                    add(rz, 1.0, rz)
+                    divide(1.0, rz, rz)     # ... and [r; z] = 1 / (1 + exp(-a))
+                    mul(r, rh, tmp)         # r * (h U_h + b_rh)
+                    add(tmp, xh, tmp)       # + x W_h + b_ih
+                    tanh(tmp, hh)           # hh
+                    sub(hp, hh, dd)         # h_{t-1} - hh
+                    mul(zg, dd, tmp)        # z (h_{t-1} - hh)
+                    add(hh, tmp, hn)        # h_t = z h_{t-1} + (1 - z) hh
             else:
-                Urz = np.concatenate([-Ur, -Uz], axis=1)  # (H, 2H)
-                rz = workspace(self, "rz", (n, 2 * h), dt)
-        if not ra:
-            Uh_c = np.ascontiguousarray(Uh)
-            RHp = workspace(self, "RHp", (t_len, n, h), dt)  # r * h_{t-1} of every step
-        Hn = S[1:, :, :h]
-        Hp = S[:-1, :, :h]
-        with np.errstate(over="ignore"):  # exp(-a) = inf for a < -88 (float32): gate 0
-            if ra and fold:
-                steps = zip(S[:-1], P, PRZ, G, RH, XH, HH, Dd, Hp, Hn, strict=True)
-                for s, p, prz, g, rh, xh, hh, dd, hp, hn in steps:
-                    dot(s, M, p)                # every pre-activation of the step
-                    exp(prz, g)                 # exp(-a) for a = [pre_r | pre_z] ...
-                    add(g, 1.0, g)
-                    divide(1.0, g, g)           # ... and [r | z] = 1 / (1 + exp(-a))
-                    multiply(g[:, :h], rh, tmp)  # r * (h U_h + b_rh)
-                    add(tmp, xh, tmp)            # + x W_h + b_ih
-                    tanh(tmp, hh)                # hh
-                    subtract(hp, hh, dd)         # h_{t-1} - hh
-                    multiply(g[:, h:], dd, tmp)  # z * (h_{t-1} - hh)
-                    add(hh, tmp, hn)             # h_t = hh + z (h_{t-1} - hh) = z h + (1-z) hh
-            elif ra:
-                for s, r_, xrz, g, rh, xh, hh, dd, hp, hn in zip(S[:-1], R, XRZ, G, RH, XH, HH, Dd,
-                                                                 Hp, Hn, strict=True):
-                    dot(s, Ua, r_)               # [h U_h + b_rh | h U_r/2 | h U_z/2]
-                    add(r_[:, h:], xrz, g)       # - (x W_rz + b_rz): -(pre_r | pre_z)
-                    exp(g, g)
-                    add(g, 1.0, g)
-                    divide(1.0, g, g)            # [r | z]
-                    multiply(g[:, :h], rh, tmp)
-                    add(tmp, xh, tmp)
+                UhT = np.ascontiguousarray(Uh.T)
+                RHp = workspace(self, "RHp", (t_len, h, n), dt)  # r * h_{t-1} of every step
+                for zt, p, xrz, rz, r, zg, xh, rhp, hh, dd, hp, hn in zip(
+                        Zin, Pout, XRZ, RZ, R, Zg, XH, RHp, HH, Dd, Hp, Hn, strict=True):
+                    dot(MT, zt, p)
+                    if xrz is not None:
+                        add(rz, xrz, rz)
+                    exp(rz, rz)
+                    add(rz, 1.0, rz)
+                    divide(1.0, rz, rz)     # [r; z]
+                    mul(r, hp, rhp)         # r * h_{t-1}
+                    dot(UhT, rhp, tmp)      # (r * h_{t-1}) U_h, transposed
+                    add(tmp, xh, tmp)       # + x W_h + b_h
                     tanh(tmp, hh)
-                    subtract(hp, hh, dd)
-                    multiply(g[:, h:], dd, tmp)
+                    sub(hp, hh, dd)
+                    mul(zg, dd, tmp)
                     add(hh, tmp, hn)
-            else:
-                steps = zip(G, RHp, XH, HH, Dd, Hp, Hn, strict=True)
-                for idx, (g, rhp, xh, hh, dd, hp, hn) in enumerate(steps):
-                    if fold:
-                        dot(S[idx], M, P[idx])     # [-(pre_r | pre_z) | x W_h + b_h]
-                        exp(PRZ[idx], g)
-                    else:
-                        dot(hp, Urz, rz)
-                        add(rz, XRZ[idx], g)
-                        exp(g, g)
-                    add(g, 1.0, g)
-                    divide(1.0, g, g)            # [r | z]
-                    multiply(g[:, :h], hp, rhp)  # r * h_{t-1}
-                    dot(rhp, Uh_c, tmp)          # (r * h) U_h
-                    add(tmp, xh, tmp)            # + x W_h + b_h
-                    tanh(tmp, hh)
-                    subtract(hp, hh, dd)
-                    multiply(g[:, h:], dd, tmp)
-                    add(hh, tmp, hn)
-        self._seq = {"S": S, "X": X, "fold": fold, "G": G, "HH": HH, "D": Dd, "n": n,
-                     "t": t_len, "d": d, "RH": RH if ra else RHp}
-        hs = Hn.transpose(1, 0, 2)
-        seq = hs.copy(order="C") if self.return_sequences else hs  # never a workspace view
-        return seq, [S[t_len, :, :h]]
+        self._seq = {"Z": Z, "P": P, "HH": HH, "D": Dd, "RH": RHp, "n": n, "t": t_len, "d": d}
+        hs = Hn.transpose(2, 0, 1)  # (N, T, H) view
+        seq = hs.copy() if self.return_sequences else hs  # never a workspace view
+        return seq, [Z[t_len, :h].T]
 
     # ------------------------------------------------------------------ backward
     def _backward_seq(self, dseq, dfinal):
         c = self._seq
-        S, X, fold, G, HH, Dd = c["S"], c["X"], c["fold"], c["G"], c["HH"], c["D"]
+        Z, P, HH, Dd = c["Z"], c["P"], c["HH"], c["D"]
         n, t_len, d = c["n"], c["t"], c["d"]
         h = self.units
         dt = self.dtype
         ra = self.reset_after
+        o = h if ra else 0
+        nb = o + 3 * h
         (Wz, Wr, Wh), (Uz, Ur, Uh), _ = self._blocks()
-        r, z = G[:, :, :h], G[:, :, h:]
-        multiply, subtract, matmul, add, dot = np.multiply, np.subtract, np.matmul, np.add, np.dot
-        # factors of every step, computed once:
-        #   QF[..., 0, :] = dz/d(pre_z) * dh_t/dz     = z(1-z) (h_{t-1} - hh)
-        #   QF[..., 1, :] = dh_t/d(pre_hh)            = (1-z)(1-hh^2)
-        QF = workspace(self, "QF", (t_len, n, 2, h), dt)
-        q, f = QF[:, :, 0], QF[:, :, 1]
-        one_minus_z = subtract(1, z, workspace(self, "omz", (t_len, n, h), dt))
-        multiply(z, one_minus_z, q)
-        multiply(q, Dd, q)
-        multiply(HH, HH, f)
-        subtract(1, f, f)
-        multiply(f, one_minus_z, f)
-        rr = subtract(1, r, workspace(self, "rr", (t_len, n, h), dt))
-        multiply(rr, r, rr)                   # r(1-r) = dr/d(pre_r)
-        dh = np.ascontiguousarray(dfinal[0], dtype=dt)  # dL/dh_T (our own array)
-        dh_b = dh[:, None, :]
-        dhn = workspace(self, "dhn", (n, h), dt)
-        tmp = workspace(self, "tmp", (n, h), dt)
-        dseq_t = None if dseq is None else dseq.transpose(1, 0, 2)
+        r, z = P[:, o:o + h], P[:, o + h:o + 2 * h]
+        mul, sub, add, dot = np.multiply, np.subtract, np.add, np.dot
+        # factors of every step, computed once (each (H, N) block contiguous):
+        #   QF[:, 0] = z(1 - z)(h_{t-1} - hh) = dh_t/dpre_z,  QF[:, 1] = (1 - z)(1 - hh^2)
+        QF = workspace(self, "QF", (t_len, 2, h, n), dt)
+        q, f = QF[:, 0], QF[:, 1]
+        omz = sub(1, z, workspace(self, "omz", (t_len, h, n), dt))
+        mul(z, omz, q)
+        mul(q, Dd, q)
+        mul(HH, HH, f)
+        sub(1, f, f)
+        mul(f, omz, f)
+        rr = sub(1, r, workspace(self, "rr", (t_len, h, n), dt))
+        mul(rr, r, rr)                          # r(1 - r) = dr/dpre_r
+        dP = workspace(self, "dP", (t_len, nb, n), dt)  # dL/d(each block of P, un-negated)
+        dP4 = dP.reshape(t_len, nb // h, h, n)
+        dh = np.ascontiguousarray(dfinal[0].T)  # dL/dh_T, (H, N), our own array
+        dhn = workspace(self, "dhn", (h, n), dt)
+        tmp = workspace(self, "tmp", (h, n), dt)
+        if dseq is None:
+            dseq_tm = (None,) * t_len
+        else:
+            dseq_tm = workspace(self, "dseq", (t_len, h, n), dt)
+            np.copyto(dseq_tm, dseq.transpose(1, 2, 0))
         rev = slice(None, None, -1)
         if ra:
-            # gate gradients of every step, internal order [da_h * r | da_r | da_z | da_h]
-            dP = workspace(self, "dP", (t_len, n, 4 * h), dt)
-            dP4 = dP.reshape(t_len, n, 4, h)
-            # RP[..., 0, :] = r and RP[..., 1, :] = r(1-r)(h U_h + b_rh):
-            # [d(h U_h + b_rh) | d pre_r] = da_h * RP
-            RP = workspace(self, "RP", (t_len, n, 2, h), dt)
-            RP[:, :, 0] = r
-            multiply(rr, c["RH"], RP[:, :, 1])
-            Ui = np.concatenate([Uh, Ur, Uz], axis=1)  # (H, 3H) in dP's order
-            UiT = np.ascontiguousarray(Ui.T)
-            it = zip(dP[rev, :, :3 * h], dP4[rev, :, 2:4], dP4[rev, :, 0:2], dP4[rev, :, 3:4],
-                     QF[rev], RP[rev], z[rev], strict=True)
-            for idx, (dp3, dzh, drr, dah, qf, rp, z_t) in enumerate(it):
-                if dseq_t is not None:
-                    add(dh, dseq_t[t_len - 1 - idx], dh)  # dL/dh_t += output gradient at t
-                multiply(dh_b, qf, dzh)     # [dL/dpre_z | dL/dpre_hh] = dL/dh_t * [q | f]
-                multiply(dah, rp, drr)      # [dL/d(hU_h+b_rh) | dL/dpre_r] = dL/dpre_hh * [r | rp]
-                multiply(dh, z_t, dhn)      # direct path: dL/dh_{t-1} = dL/dh_t * z
-                dot(dp3, UiT, tmp)          # + [dL/d(hU_h+b_rh) | dpre_r | dpre_z] @ [U_h U_r U_z]ᵀ
-                add(dhn, tmp, dh)
-            rows = t_len * n
-            dP2 = dP.reshape(rows, 4 * h)
-            S2 = S[:t_len].reshape(rows, S.shape[2])
-            Hprev = S2[:, :h]
-            Xm = S2[:, h:h + d] if fold else X.reshape(rows, d)
-            g = self.grads
-            dUi = Hprev.T @ dP2[:, :3 * h]            # dL/dU = H_prevᵀ dG   ([h | r | z])
-            dWi = Xm.T @ dP2[:, h:]                  # dL/dW = Xᵀ dA        ([r | z | h])
-            sums = np.ones(rows, dt) @ dP2           # 1ᵀ dP: the bias gradients
-            gU, gW, gb = g["recurrent_kernel"], g["kernel"], g["bias"]
-            gU[:, :h], gU[:, h:2 * h], gU[:, 2 * h:] = dUi[:, 2 * h:], dUi[:, h:2 * h], dUi[:, :h]
-            gW[:, :h], gW[:, h:2 * h], gW[:, 2 * h:] = dWi[:, h:2 * h], dWi[:, :h], dWi[:, 2 * h:]
-            gb[:, :h] = sums[2 * h:3 * h]             # dL/db_z (input and recurrent rows)
-            gb[:, h:2 * h] = sums[h:2 * h]            # dL/db_r
-            gb[0, 2 * h:] = sums[3 * h:]              # dL/db_ih = 1ᵀ dA_h
-            gb[1, 2 * h:] = sums[:h]                  # dL/db_rh = 1ᵀ (dA_h * r)
-            Wi = np.concatenate([Wr, Wz, Wh], axis=1)
-            dx = workspace(self, "dx", (t_len, n, d), dt)
-            matmul(dP2[:, h:], Wi.T, dx.reshape(rows, d))  # dL/dX = dA Wᵀ
+            # RP[:, 0] = r, RP[:, 1] = r(1 - r)(h U_h + b_rh):
+            # [dL/d(h U_h + b_rh); dL/dpre_r] = dL/dpre_hh * RP
+            RP = workspace(self, "RP", (t_len, 2, h, n), dt)
+            RP[:, 0] = r
+            mul(rr, P[:, :h], RP[:, 1])
+            Ui = np.concatenate([Uh, Ur, Uz], axis=1)  # (H, 3H): the blocks of dP[:, :3H]
+            it = zip(dP[rev, :3 * h], dP4[rev, 2:4], dP4[rev, 0:2], dP4[rev, 3:4], QF[rev],
+                     RP[rev], z[rev], dseq_tm[::-1], strict=True)
+            for dp3, dzh, drr, dah, qf, rp, z_t, ds in it:
+                if ds is not None:
+                    add(dh, ds, dh)     # dL/dh_t += the output's gradient at t
+                mul(dh, qf, dzh)        # [dL/dpre_z; dL/dpre_hh] = dL/dh_t * [q; f]
+                mul(dah, rp, drr)       # [dL/d(h U_h + b_rh); dL/dpre_r] = dL/dpre_hh * [r; rp]
+                mul(dh, z_t, dhn)       # direct path: dL/dh_t * z
+                dot(Ui, dp3, tmp)       # + [U_h U_r U_z] [dL/d(hU_h+b_rh); dpre_r; dpre_z]
+                add(dhn, tmp, dh)       # = dL/dh_{t-1}
         else:
-            # gate gradients of every step, internal order [da_r | da_z | da_h]
-            dP = workspace(self, "dP", (t_len, n, 3 * h), dt)
-            dP4 = dP.reshape(t_len, n, 3, h)
-            Hp = S[:-1, :, :h]
-            Pr = multiply(rr, Hp, rr)                # r(1-r) h_{t-1}
-            UhT = np.ascontiguousarray(Uh.T)
-            Urz = np.concatenate([Ur, Uz], axis=1)   # (H, 2H) in dP's order
-            UrzT = np.ascontiguousarray(Urz.T)
-            drh = workspace(self, "drh", (n, h), dt)
-            it = zip(dP[rev, :, :2 * h], dP4[rev, :, 1:3], dP[rev, :, 2 * h:], dP[rev, :, :h],
-                     QF[rev], Pr[rev], r[rev], z[rev], strict=True)
-            for idx, (dprz, dzh, dah, dar, qf, pr, r_t, z_t) in enumerate(it):
-                if dseq_t is not None:
-                    add(dh, dseq_t[t_len - 1 - idx], dh)
-                multiply(dh_b, qf, dzh)     # [dL/dpre_z | dL/dpre_hh] = dL/dh_t * [q | f]
-                dot(dah, UhT, drh)          # dL/d(r*h) = dL/dpre_hh @ U_hᵀ
-                multiply(drh, pr, dar)      # dL/dpre_r = dL/d(r*h) * h_{t-1} * r(1-r)
-                multiply(drh, r_t, drh)     # dL/dh_{t-1} via r*h: dL/d(r*h) * r
-                multiply(dh, z_t, dhn)      # direct path: dL/dh_t * z
+            Pr = mul(rr, Z[:-1, :h], rr)           # r(1 - r) h_{t-1}
+            Uh_c = np.ascontiguousarray(Uh)
+            Urz = np.concatenate([Ur, Uz], axis=1)  # (H, 2H): the blocks of dP[:, :2H]
+            drh = workspace(self, "drh", (h, n), dt)
+            it = zip(dP[rev, :2 * h], dP4[rev, 1:3], dP[rev, 2 * h:], dP[rev, :h], QF[rev],
+                     Pr[rev], r[rev], z[rev], dseq_tm[::-1], strict=True)
+            for drz, dzh, dah, dar, qf, pr, r_t, z_t, ds in it:
+                if ds is not None:
+                    add(dh, ds, dh)
+                mul(dh, qf, dzh)        # [dL/dpre_z; dL/dpre_hh] = dL/dh_t * [q; f]
+                dot(Uh_c, dah, drh)     # dL/d(r * h_{t-1}) = U_h dL/dpre_hh, transposed
+                mul(drh, pr, dar)       # dL/dpre_r = dL/d(r*h) * r(1 - r) h_{t-1}
+                mul(drh, r_t, drh)      # the path through r * h_{t-1}
+                mul(dh, z_t, dhn)       # the direct path
                 add(dhn, drh, dhn)
-                dot(dprz, UrzT, tmp)        # + [dpre_r | dpre_z] @ [U_r U_z]ᵀ
+                dot(Urz, drz, tmp)      # + [U_r U_z] [dpre_r; dpre_z]
                 add(dhn, tmp, dh)
-            rows = t_len * n
-            dP2 = dP.reshape(rows, 3 * h)
-            S2 = S[:t_len].reshape(rows, S.shape[2])
-            Hprev = S2[:, :h]
-            Xm = S2[:, h:h + d] if fold else X.reshape(rows, d)
-            g = self.grads
-            gU, gW, gb = g["recurrent_kernel"], g["kernel"], g["bias"]
-            dUrz = Hprev.T @ dP2[:, :2 * h]                   # dL/dU_rz = H_prevᵀ dA_rz
+        # every weight gradient as one GEMM over all T*N columns
+        cols_n = t_len * n
+
+        def cols(a, name):  # (T, R, N) -> (R, T*N), columns ordered (t, n)
+            out = workspace(self, name, (a.shape[1], t_len, n), dt)
+            np.copyto(out, a.transpose(1, 0, 2))
+            return out.reshape(a.shape[1], cols_n)
+
+        Zc = cols(Z[:-1], "Zc")                 # [H_prev; 1; X]
+        dPc = cols(dP, "dPc")
+        g = self.grads
+        gU, gW, gb = g["recurrent_kernel"], g["kernel"], g["bias"]
+        dbW = Zc[h:] @ dPc[o:].T                # (1+D, 3H): [db; dW] of the blocks [r | z | h]
+        dW, db = dbW[1:], dbW[0]
+        gW[:, :h], gW[:, h:2 * h], gW[:, 2 * h:] = dW[:, h:2 * h], dW[:, :h], dW[:, 2 * h:]
+        if ra:
+            dU = Zc[:h] @ dPc[:3 * h].T         # (H, 3H): [dU_h | dU_r | dU_z]
+            gU[:, :h], gU[:, h:2 * h], gU[:, 2 * h:] = dU[:, 2 * h:], dU[:, h:2 * h], dU[:, :h]
+            gb[:, :h] = db[h:2 * h]             # dL/db_z (input and recurrent rows)
+            gb[:, h:2 * h] = db[:h]             # dL/db_r
+            gb[0, 2 * h:] = db[2 * h:]          # dL/db_ih
+            gb[1, 2 * h:] = dPc[:h] @ np.ones(cols_n, dt)  # dL/db_rh
+        else:
+            dUrz = Zc[:h] @ dPc[:2 * h].T       # (H, 2H): [dU_r | dU_z]
             gU[:, :h], gU[:, h:2 * h] = dUrz[:, h:], dUrz[:, :h]
-            RHp = c["RH"].reshape(rows, h)
-            gU[:, 2 * h:] = RHp.T @ dP2[:, 2 * h:]           # dL/dU_h = (r*H_prev)ᵀ dA_h
-            dWi = Xm.T @ dP2                                  # dL/dW = Xᵀ dA  ([r | z | h])
-            gW[:, :h], gW[:, h:2 * h], gW[:, 2 * h:] = dWi[:, h:2 * h], dWi[:, :h], dWi[:, 2 * h:]
-            sums = np.ones(rows, dt) @ dP2                    # dL/db = 1ᵀ dA
-            gb[:h], gb[h:2 * h], gb[2 * h:] = sums[h:2 * h], sums[:h], sums[2 * h:]
-            Wi = np.concatenate([Wr, Wz, Wh], axis=1)
-            dx = workspace(self, "dx", (t_len, n, d), dt)
-            matmul(dP2, Wi.T, dx.reshape(rows, d))            # dL/dX = dA Wᵀ
-        return dx.transpose(1, 0, 2).copy(order="C"), [dh]
+            gU[:, 2 * h:] = cols(c["RH"], "RHc") @ dPc[2 * h:].T  # (r * H_prev)ᵀ dA_h
+            gb[:h], gb[h:2 * h], gb[2 * h:] = db[h:2 * h], db[:h], db[2 * h:]
+        Wi = np.concatenate([Wr, Wz, Wh], axis=1)  # (D, 3H): the blocks of dP[:, o:]
+        dx = (dPc[o:].T @ Wi.T).reshape(t_len, n, d).transpose(1, 0, 2).copy()  # dA Wᵀ
+        return dx, [dh.T.copy()]
 
 
 # ---------------------------------------------------------------------------- the cell

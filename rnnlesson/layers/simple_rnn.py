@@ -212,7 +212,10 @@ class SimpleRNN(Recurrent):
                 multiply(dh, f, da)        # dL/dz_t = dL/dh_t * act'(z_t)
                 dot(da, UT, dh)            # dL/dh_{t-1} = dL/dz_t @ Uᵀ
         else:
-            dseq_t = dseq.transpose(1, 0, 2)  # (T, N, H) view
+            # time-major copy: adding a contiguous (N, H) block each step is about twice as
+            # fast as adding the strided slice dseq[:, t] (rows T*H apart)
+            dseq_t = workspace(self, "dseq", (t_len, n, h), dt)
+            np.copyto(dseq_t, dseq.transpose(1, 0, 2))
             for da, f, g in zip(dA[::-1], fac[::-1], dseq_t[::-1], strict=True):
                 add(dh, g, dh)             # dL/dh_t += gradient from the output at t
                 multiply(dh, f, da)        # dL/dz_t = dL/dh_t * act'(z_t)

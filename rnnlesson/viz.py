@@ -418,7 +418,9 @@ def prediction_scatter(target, prediction, *, fig=None, title="Predicted against
                 max(hi, float(p[finite].max()) if finite.any() else hi))
     fig._rnnlesson_live = {"key": key, "dots": dots, "text": text, "ax": ax,
                            "target": y.copy(), "lim": (lo, hi)}
-    fig._rnnlesson_dynamic = [dots, text]  # redrawn live: only these change
+    # redrawn live: the dots and the text change; the y = x line, drawn over the dots in
+    # a full draw, is redrawn with them
+    fig._rnnlesson_dynamic = [dots, *ax.lines, text]
     return fig
 
 
@@ -661,8 +663,15 @@ def gate_heatmaps(gates: dict, *, inputs=None, labels=None, highlight=None, fig=
         fig.suptitle(title, fontsize=_FONT["title"] + 1)
     fig._rnnlesson_live = {"key": key, "images": images, "input_lines": lines,
                            "c_title": c_title}
-    # redrawn live: only the heatmaps, the cell-state title and the input lines change
-    fig._rnnlesson_dynamic = [*images.values(), c_title, *lines]
+    # redrawn live: the heatmaps, the cell-state title and the input lines change. What
+    # is drawn over them in a full draw (highlight marks, dotted lines) is redrawn with
+    # them, so the picture is the same.
+    dynamic = [c_title]
+    for im in images.values():
+        dynamic += [im, *im.axes.lines]
+    if lines:
+        dynamic += list(lines[0].axes.lines)  # the input lines, then the dotted marks
+    fig._rnnlesson_dynamic = dynamic
     return fig
 
 
@@ -695,10 +704,10 @@ def _blit_png(fig, dpi, compress_level) -> bytes:
     """PNG of a live figure whose only changing parts are ``fig._rnnlesson_dynamic``.
 
     The first time, and whenever the axes limits, the layout or the size change, the
-    whole figure is drawn without the dynamic artists and that background is kept;
-    otherwise the background is copied back and only the dynamic artists are drawn
-    on it. Text (tick labels, titles, legends) is most of a redraw's cost, and it sits
-    in the background.
+    whole figure is drawn without the dynamic artists (and the spines of their axes)
+    and that background is kept; otherwise the background is copied back and only
+    those artists are drawn on it. Text (tick labels, titles, legends) is most of a
+    redraw's cost, and it sits in the background.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
@@ -706,25 +715,31 @@ def _blit_png(fig, dpi, compress_level) -> bytes:
     if fig.dpi != dpi:
         fig.set_dpi(dpi)
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    # the spines of their axes go with the changing artists: in a full draw they lie over
+    # a curve or heatmap that reaches the edge. All are drawn in a full draw's order (by
+    # zorder; the sort keeps the given order among equals).
     dynamic = fig._rnnlesson_dynamic
+    spines = [sp for ax in dict.fromkeys(a.axes for a in dynamic if a.axes is not None)
+              for sp in ax.spines.values()]
+    drawn = sorted([*dynamic, *spines], key=lambda a: a.get_zorder())
     state = _static_state(fig, dpi)
     cached = getattr(fig, "_rnnlesson_background", None)
     if cached is None or cached[0] != state:
         fig.patch.set_facecolor("white")
-        for artist in dynamic:
+        for artist in drawn:
             artist.set_animated(True)      # left out of canvas.draw()
         fig._rnnlesson_drawn = True        # the layout (if any) runs in this draw
         try:
             canvas.draw()
         finally:  # a plain savefig of the figure still shows everything
-            for artist in dynamic:
+            for artist in drawn:
                 artist.set_animated(False)
         # the layout may have moved the axes: key the background on where they are now
         fig._rnnlesson_background = (_static_state(fig, dpi), canvas.copy_from_bbox(fig.bbox))
     else:
         canvas.restore_region(cached[1])
     renderer = canvas.get_renderer()
-    for artist in dynamic:
+    for artist in drawn:
         if artist.get_visible():
             artist.draw(renderer)
     image = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])

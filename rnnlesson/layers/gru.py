@@ -164,7 +164,7 @@ class GRU(Recurrent):
             if ra:
                 for zt, p, xrz, rz, r, zg, rh, xh, hh, dd, hp, hn in zip(
                         Zin, Pout, XRZ, RZ, R, Zg, P[:, :h], XH, HH, Dd, Hp, Hn, strict=True):
-                    dot(MT, zt, p)          # every pre-activation of the step, (4H, N)
+                    dot(MT, zt, p)          # the step's pre-activations (wide inputs: 3 blocks)
                     if xrz is not None:
                         add(rz, xrz, rz)    # + the input part (wide inputs)
                     exp(rz, rz)             # exp(-a) for a = [pre_r; pre_z] ...

@@ -263,9 +263,9 @@ def _blitted_and_full(fig):
 
 
 def _assert_same_picture(fast, full):
-    # the same up to a few antialiased pixels where the spines, drawn again over the
-    # changing artists, meet the tick marks; a stale title, or a curve or heatmap drawn
-    # over the spines and marks, changes many pixels by up to 255
+    # the same up to a few antialiased pixels where the tick marks (in the background)
+    # meet the spines (drawn with the changing artists); a stale title, or a curve or
+    # heatmap drawn over the spines and marks, changes many pixels by up to 255
     off = np.abs(fast - full).max(axis=-1)
     assert (off > 2).sum() <= 30 and off.max() <= 16, ((off > 2).sum(), off.max())
 

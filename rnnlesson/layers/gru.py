@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import _checks, activations, initializers
 from .recurrent import Recurrent
-from .simple_rnn import _StepCell, workspace
+from .simple_rnn import _StepCell, time_columns, workspace
 
 
 def _gru_weights(layer, input_dim: int) -> None:
@@ -272,14 +272,8 @@ class GRU(Recurrent):
                 add(dhn, tmp, dh)
         # every weight gradient as one GEMM over all T*N columns
         cols_n = t_len * n
-
-        def cols(a, name):  # (T, R, N) -> (R, T*N), columns ordered (t, n)
-            out = workspace(self, name, (a.shape[1], t_len, n), dt)
-            np.copyto(out, a.transpose(1, 0, 2))
-            return out.reshape(a.shape[1], cols_n)
-
-        Zc = cols(Z[:-1], "Zc")                 # [H_prev; 1; X]
-        dPc = cols(dP, "dPc")
+        Zc = time_columns(self, "Zc", Z[:-1])  # [H_prev; 1; X]
+        dPc = time_columns(self, "dPc", dP)
         g = self.grads
         gU, gW, gb = g["recurrent_kernel"], g["kernel"], g["bias"]
         dbW = Zc[h:] @ dPc[o:].T                # (1+D, 3H): [db; dW] of the blocks [r | z | h]
@@ -295,7 +289,7 @@ class GRU(Recurrent):
         else:
             dUrz = Zc[:h] @ dPc[:2 * h].T       # (H, 2H): [dU_r | dU_z]
             gU[:, :h], gU[:, h:2 * h] = dUrz[:, h:], dUrz[:, :h]
-            gU[:, 2 * h:] = cols(c["RH"], "RHc") @ dPc[2 * h:].T  # (r * H_prev)ᵀ dA_h
+            gU[:, 2 * h:] = time_columns(self, "RHc", c["RH"]) @ dPc[2 * h:].T  # (r*H_prev)ᵀ dA_h
             gb[:h], gb[h:2 * h], gb[2 * h:] = db[h:2 * h], db[:h], db[2 * h:]
         Wi = np.concatenate([Wr, Wz, Wh], axis=1)  # (D, 3H): the blocks of dP[:, o:]
         dx = (dPc[o:].T @ Wi.T).reshape(t_len, n, d).transpose(1, 0, 2).copy()  # dA Wᵀ

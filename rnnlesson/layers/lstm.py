@@ -26,6 +26,7 @@ from .. import _checks
 from .. import initializers as init
 from .base import Layer
 from .recurrent import Recurrent
+from .simple_rnn import time_columns, workspace
 
 
 def _init_lstm_weights(input_dim, units, rng, dtype, unit_forget_bias):
@@ -262,7 +263,7 @@ class LSTM(Recurrent):
                          name=name, input_shape=input_shape)
         self.unit_forget_bias = _checks.boolean(unit_forget_bias, "unit_forget_bias", "LSTM")
         self._seq = None  # what the last forward stored for backward
-        self._ws = {}     # work arrays kept between calls (see _buf)
+        self._ws = {}     # per-step views kept between calls (see _views)
 
     def _build_weights(self, input_dim):
         kernel, recurrent_kernel, bias = _init_lstm_weights(
@@ -291,15 +292,12 @@ class LSTM(Recurrent):
         np.copyto(out[..., 3 * H:], src[..., 2 * H:3 * H])
 
     def _buf(self, name, shape, reuse=True):
-        """A work array: the one of the previous call when its shape matches (``reuse``), so
-        that big buffers are not handed back to the system and faulted in again each call.
-        Only what the last forward cached for backward lives here; nothing returned does."""
+        """A work array: the layer's :func:`workspace` ``name`` when ``reuse`` (big buffers are
+        then not handed back to the system and faulted in again each call), else a fresh
+        one. Only what the last forward cached for backward lives there; nothing returned does."""
         if not reuse:
             return np.empty(shape, self.dtype)
-        a = self._ws.get(name)
-        if a is None or a.shape != shape:
-            a = self._ws[name] = np.empty(shape, self.dtype)
-        return a
+        return workspace(self, name, shape, self.dtype)
 
     def _views(self, name, reuse, buffers, make):
         """The per-step views of the loop over ``buffers``, made by ``make()``; kept between
@@ -472,17 +470,12 @@ class LSTM(Recurrent):
                 mul(dc, f, dc)          # dL/dc_prev = dL/dc * f
                 mm(Ub, da, dh)          # dL/dh_prev = U dA, transposed
         # one GEMM per weight gradient over all T*N columns, then back to the public order
-        def cols(M, name):  # (T, R, N) -> (R, T*N), columns ordered (t, n)
-            out = buf(name, (M.shape[1], T, N))
-            np.copyto(out, M.transpose(1, 0, 2))
-            return out.reshape(M.shape[1], T * N)
-
-        dAll = cols(dA, "dAll")  # (4H, T*N)
+        dAll = time_columns(self, "dAll", dA)  # (4H, T*N)
         g = self.grads
         Z = cache["Z"]
         K = Z.shape[1]
         D = K - H - 1
-        dWc = cols(Z[:T], "cols") @ dAll.T  # [dU; dW; db] in one GEMM
+        dWc = time_columns(self, "cols", Z[:T]) @ dAll.T  # [dU; dW; db] in one GEMM
         self._unpack(dWc[:H], g["recurrent_kernel"])
         self._unpack(dWc[H:H + D], g["kernel"])
         self._unpack(dWc[H + D], g["bias"])

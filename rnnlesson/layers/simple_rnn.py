@@ -81,6 +81,19 @@ def workspace(layer, name: str, shape, dtype) -> np.ndarray:
     return a
 
 
+def time_columns(layer, name: str, a: np.ndarray) -> np.ndarray:
+    """Time-major blocks ``a`` (T, R, N) as one (R, T*N) matrix, columns ordered (t, n).
+
+    Copied into the workspace ``name`` of ``layer``: the transposed layers (LSTM, GRU)
+    keep step t's gradients as an (R, N) block, and each weight gradient is then one
+    product of two such matrices over all T*N columns.
+    """
+    t, r, n = a.shape
+    out = workspace(layer, name, (r, t, n), a.dtype)
+    np.copyto(out, a.transpose(1, 0, 2))
+    return out.reshape(r, t * n)
+
+
 def _fold_inputs(d: int, h: int) -> bool:
     """Fold x_t into the per-step product when the input is narrow (see SimpleRNN doc)."""
     return 2 * d <= h

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numerics import assert_close
 
 from rnnlesson import datasets
 from rnnlesson._reviews import vocabulary_words
@@ -141,7 +142,7 @@ def test_sine_wave_formula_shapes_noise():
     t, x = datasets.sine_wave(n=1000, noise=0.0)
     assert t.shape == x.shape == (1000,) and t.dtype == x.dtype == np.float32
     np.testing.assert_array_equal(t, np.arange(1, 1001, dtype=np.float32))
-    np.testing.assert_allclose(x, np.sin(0.01 * np.arange(1, 1001)), atol=1e-6)
+    assert_close(x, np.sin(0.01 * np.arange(1, 1001)), dtype="float32", terms=2, what="sine")
     _, noisy = datasets.sine_wave(n=5000, noise=0.2, seed=1)
     resid = noisy - np.sin(0.01 * np.arange(1, 5001))
     assert 0.19 < resid.std() < 0.21 and abs(resid.mean()) < 0.02
@@ -196,7 +197,8 @@ def test_adding_problem_structure():
     np.testing.assert_array_equal(marks.sum(1), 2.0)
     np.testing.assert_array_equal(marks[:, : T // 2].sum(1), 1.0)
     np.testing.assert_array_equal(marks[:, T // 2:].sum(1), 1.0)
-    np.testing.assert_allclose(y[:, 0], (x[:, :, 0] * marks).sum(1), rtol=1e-6)
+    assert_close(y[:, 0], (x[:, :, 0].astype(np.float64) * marks).sum(1), dtype="float32",
+                 terms=T, what="sum of the marked values")
 
 
 def test_adding_problem_baseline_mse_is_one_sixth():

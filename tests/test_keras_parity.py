@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 import pytest
+from numerics import assert_close
 
 os.environ["KERAS_BACKEND"] = "torch"  # must precede the first import of keras
 pytest.importorskip("torch")
@@ -19,7 +20,6 @@ from rnnlesson import layers as L  # noqa: E402
 from rnnlesson.models import Sequential  # noqa: E402
 
 KL = keras.layers
-TOL = 1e-5
 
 # Keras 3.15 on numpy 2 warns about its own __array__ signature; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
@@ -45,11 +45,57 @@ def _pair(ours, theirs, input_shape, seed=0):
     return model, kmodel
 
 
-def _max_err(model, kmodel, x):
+def _float64_twin(model):
+    """The same network in float64 with the same weights: the reference that both float32
+    results (ours and Keras's) must meet within the epsilon-derived bound (numerics.py)."""
+    twin = Sequential([type(layer).from_config({**layer.get_config(), "dtype": "float64"})
+                       for layer in model.layers])
+    twin.build(model.input_shape)
+    twin.set_weights(model.get_weights())
+    return twin
+
+
+def _terms(model, n, steps=1):
+    """Terms behind one output entry: the batch times, for every layer, its time steps times
+    its fan-in (kernel and recurrent rows, plus one for the bias); times the training steps."""
+    t = model.input_shape[1] if len(model.input_shape) > 1 else 1
+    fan_in = sum(sum(p.shape[0] for k, p in layer.params.items() if k != "bias") + 1
+                 for layer in model.layers)
+    return n * t * fan_in * steps
+
+
+def _check_fit(model, kmodel, x, y, optimizer, loss, metrics=(), **fit_kwargs):
+    """Train ours, Keras's and our float64 twin the same way (no shuffling); both float32
+    histories and final weights must meet the twin's within the bound of numerics.py."""
+    twin = _float64_twin(model)
+    for m in (model, twin):
+        m.compile(optimizer=optimizer, loss=loss, metrics=list(metrics))
+    kmodel.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01) if optimizer == "sgd"
+                   else optimizer, loss=loss, metrics=list(metrics))
+    kw = dict(shuffle=False, verbose=0, **fit_kwargs)
+    ref = twin.fit(x, y, **kw).history
+    ours = model.fit(x, y, **kw).history
+    theirs = {k: [float(v) for v in vals] for k, vals in kmodel.fit(x, y, **kw).history.items()}
+    assert set(ours) == set(theirs) == set(ref)
+    steps = kw["epochs"] * -(-x.shape[0] // kw["batch_size"])
+    terms = _terms(model, kw["batch_size"], steps)
+    for key in ref:
+        assert_close(ours[key], ref[key], dtype="float32", terms=terms, what=f"rnnlesson {key}")
+        assert_close(theirs[key], ref[key], dtype="float32", terms=terms, what=f"keras {key}")
+    for a, b, r in zip(model.get_weights(), kmodel.get_weights(), twin.get_weights(),
+                       strict=True):
+        assert_close(a, r, dtype="float32", terms=terms, what="rnnlesson weights")
+        assert_close(np.asarray(b), r, dtype="float32", terms=terms, what="keras weights")
+    return ours
+
+
+def _check_predict(model, kmodel, x, what):
+    ref = _float64_twin(model).predict(x, batch_size=8)
     ours = model.predict(x, batch_size=8)
     theirs = np.asarray(kmodel.predict(x, batch_size=8, verbose=0))
-    assert ours.shape == theirs.shape
-    return float(np.max(np.abs(ours - theirs)))
+    terms = _terms(model, 8)
+    assert_close(ours, ref, dtype="float32", terms=terms, what=f"rnnlesson {what}")
+    assert_close(theirs, ref, dtype="float32", terms=terms, what=f"keras {what}")
 
 
 def _x(shape, seed=1):
@@ -102,8 +148,7 @@ CASES = {
 def test_predict_matches_keras(case):
     ours, theirs, shape = CASES[case]
     model, kmodel = _pair(ours(), theirs(), shape)
-    err = _max_err(model, kmodel, _x((19,) + shape))
-    assert err < TOL, f"{case}: max |rnnlesson - keras| = {err:.3g}"
+    _check_predict(model, kmodel, _x((19,) + shape), case)
 
 
 def test_embedding_language_model_matches_keras():
@@ -115,8 +160,7 @@ def test_embedding_language_model_matches_keras():
         (14,),
     )
     ids = np.random.default_rng(5).integers(0, 30, size=(13, 14))
-    err = _max_err(model, kmodel, ids)
-    assert err < TOL, f"max |rnnlesson - keras| = {err:.3g}"
+    _check_predict(model, kmodel, ids, "language model")
 
 
 def test_summary_matches_live_keras(monkeypatch):
@@ -144,13 +188,7 @@ def test_one_sgd_epoch_matches_keras(loss):
                           [KL.SimpleRNN(5), KL.Dense(1, activation="sigmoid")], shape)
     x = _x((40,) + shape, seed=3)
     y = (x[:, :, 0].sum(axis=1, keepdims=True) > 0).astype(np.float32)
-    model.compile(optimizer="sgd", loss=loss)
-    kmodel.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss=loss)
-    ours = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0).history["loss"]
-    theirs = kmodel.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0).history["loss"]
-    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
-    for a, b in zip(model.get_weights(), kmodel.get_weights(), strict=True):
-        np.testing.assert_allclose(a, np.asarray(b), rtol=1e-5, atol=1e-6)
+    _check_fit(model, kmodel, x, y, "sgd", loss, batch_size=16, epochs=2)
 
 
 def test_history_keys_values_and_validation_split_match_keras():
@@ -160,15 +198,9 @@ def test_history_keys_values_and_validation_split_match_keras():
                           [KL.GRU(4), KL.Dense(1, activation="sigmoid")], shape, seed=3)
     x = _x((50,) + shape, seed=4)
     y = (x[:, -1, 0] > 0).astype(np.float32)  # labels (N,) against predictions (N, 1)
-    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["acc"])
-    kmodel.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01),
-                   loss="binary_crossentropy", metrics=["acc"])
-    kw = dict(batch_size=8, epochs=2, shuffle=False, validation_split=0.3, verbose=0)
-    ours = model.fit(x, y, **kw).history
-    theirs = {k: [float(v) for v in vals] for k, vals in kmodel.fit(x, y, **kw).history.items()}
-    assert set(ours) == set(theirs) == {"loss", "acc", "val_loss", "val_acc"}
-    for key in theirs:
-        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-5, atol=1e-6, err_msg=key)
+    ours = _check_fit(model, kmodel, x, y, "sgd", "binary_crossentropy", ["acc"], batch_size=8,
+                      epochs=2, validation_split=0.3)
+    assert set(ours) == {"loss", "acc", "val_loss", "val_acc"}
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "rmsprop", "adam"])
@@ -184,16 +216,5 @@ def test_language_model_fit_matches_keras(optimizer):
     rng = np.random.default_rng(6)
     seq = rng.integers(0, v, size=(30, t + 1))
     x, y = seq[:, :-1], seq[:, 1:]
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    kmodel.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
-                   metrics=["accuracy"])
-    kw = dict(batch_size=8, epochs=2, shuffle=False, verbose=0)
-    ours = model.fit(x, y, **kw).history
-    theirs = kmodel.fit(x, y, **kw).history
-    assert set(ours) == set(theirs)
-    for key in theirs:
-        np.testing.assert_allclose(ours[key], [float(a) for a in theirs[key]], rtol=2e-5,
-                                   atol=1e-6, err_msg=key)
-    for a, b in zip(model.get_weights(), kmodel.get_weights(), strict=True):
-        np.testing.assert_allclose(a, np.asarray(b), rtol=1e-4, atol=2e-6)
+    _check_fit(model, kmodel, x, y, optimizer, "sparse_categorical_crossentropy", ["accuracy"],
+               batch_size=8, epochs=2)

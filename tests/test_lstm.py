@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
+from numerics import assert_close, rnn_terms
 
 from rnnlesson.gradcheck import check_layer_gradients, numerical_gradient, rel_error
 from rnnlesson.layers import LSTM
@@ -507,11 +508,13 @@ def test_float32_runs_every_flag_and_matches_float64(flags, dims):
         dx = layer.backward(dy if ret_state else dy[0])
         assert dx.dtype == np.dtype(dt) and dx.shape == x.shape
         res[dt] = (outs, dx, {k: g.copy() for k, g in layer.grads.items()})
+    terms = rnn_terms(3, 4, D, H)
     for a, b in zip(res["float32"][0], res["float64"][0], strict=True):
-        np.testing.assert_allclose(a, b, atol=1e-5)
-    np.testing.assert_allclose(res["float32"][1], res["float64"][1], atol=1e-5)
+        assert_close(a, b, dtype="float32", terms=terms, what="output")
+    assert_close(res["float32"][1], res["float64"][1], dtype="float32", terms=terms, what="dL/dx")
     for k in res["float64"][2]:
-        np.testing.assert_allclose(res["float32"][2][k], res["float64"][2][k], atol=1e-4)
+        assert_close(res["float32"][2][k], res["float64"][2][k], dtype="float32", terms=terms,
+                     what=k)
 
 
 def test_output_shapes_and_config():

@@ -134,6 +134,22 @@ def real_number(value, name: str, owner: str, low=None, high=None,
     return v
 
 
+def seed(value, owner: str, name: str = "seed", allow_none: bool = True):
+    """Return ``value`` as an int if it is an integer >= 0 (or None when allowed), else raise.
+
+    The one check of every ``seed=`` argument in the package (layers, models, data sets,
+    trainers, widgets), so they all accept and refuse the same things.
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        expected = "an integer >= 0 or None" if allow_none else "an integer >= 0"
+        raise TypeError(f"{owner} expects {name} to be {expected}; got {value!r}.")
+    if value < 0:
+        raise ValueError(f"{owner} expects {name} to be an integer >= 0; got {value}.")
+    return int(value)
+
+
 def one_of(value, name: str, owner: str, choices) -> object:
     """Return ``value`` if it is one of ``choices``, else raise ValueError listing them."""
     if value not in choices:

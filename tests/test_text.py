@@ -1,11 +1,10 @@
 """rnnlesson.text: tokenize, Vocabulary, pad_sequences (against Keras), one_hot, bag_of_words."""
 
-import importlib.util
 import itertools
-import os
 
 import numpy as np
 import pytest
+from optional import keras_module
 
 from rnnlesson.text import Vocabulary, bag_of_words, one_hot, pad_sequences, tokenize
 
@@ -143,19 +142,8 @@ def test_pad_sequences_errors():
         pad_sequences([["a", "b"]])
 
 
-def _keras():
-    if importlib.util.find_spec("keras") is None:
-        return None
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    try:
-        import keras
-    except Exception:  # pragma: no cover - a broken install counts as absent
-        return None
-    return keras
-
-
 def test_pad_sequences_equals_keras_on_a_grid():
-    keras = _keras()
+    keras = keras_module()
     if keras is None:
         pytest.skip("keras is not installed")
     rng = np.random.default_rng(0)

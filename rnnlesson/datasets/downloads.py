@@ -92,6 +92,12 @@ def _cache_dir(cache_dir) -> str:
 
 def _fetch(source: _Source, fname: str, cache_dir, base_url) -> str:
     """Return the local path of ``fname``, downloading and verifying it if needed."""
+    if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
+        raise TypeError(f"{source.owner} expects cache_dir as a folder path (str or "
+                        f"pathlib.Path) or None; got {cache_dir!r}.")
+    if base_url is not None and not isinstance(base_url, str):
+        raise TypeError(f"{source.owner} expects base_url as a str such as "
+                        f"{source.default_url!r}, or None; got {base_url!r}.")
     folder = _cache_dir(cache_dir)
     target = os.path.join(folder, fname)
     by_hand = f"place the file by hand at {target}"

@@ -148,11 +148,13 @@ class CharTask(tuple):
                          f"{_checks.shape_str(arr.shape)}.")
 
 
-def _check_n(n, owner: str, most: int) -> int:
+def _start(owner: str, n, seed, most: int, stream: int):
+    """Check ``n`` (1 to ``most``) and ``seed``; return n and the task's own generator."""
     n = _checks.positive_int(n, "n", owner)
     if n > most:
         raise ValueError(f"{owner} expects n <= {most:,}; got {n:,}.")
-    return n
+    seed = _checks.seed(seed, owner, allow_none=False)
+    return n, np.random.default_rng([seed, stream])
 
 
 # ---------------------------------------------------------------------------------------
@@ -191,9 +193,7 @@ def addition(n=50000, seed=0) -> CharTask:
         ``.encode()`` giving ``(x_src, y_tgt)`` of shapes (n, 7) and (n, 5).
     """
     owner = "addition"
-    n = _check_n(n, owner, ADDITION_MAX_N)
-    seed = _checks.seed(seed, owner, allow_none=False)
-    rng = np.random.default_rng([seed, 1984])
+    n, rng = _start(owner, n, seed, ADDITION_MAX_N, stream=1984)
     seen = np.zeros(1000 * 1000, dtype=bool)   # seen[min * 1000 + max]
     firsts, seconds = [], []
     got = 0
@@ -227,6 +227,9 @@ _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 DATES_RANGE = (datetime.date(1970, 1, 1), datetime.date(2017, 7, 24))
 #: The four formats, in CLDR's notation for English (US): short, medium, long, full.
 DATE_FORMATS = ("M/d/yy", "MMM d, y", "MMMM d, y", "EEEE, MMMM d, y")
+# The same four as Python format strings, filled in by _format_date.
+_DATE_TEMPLATES = ("{M}/{d}/{yy}", "{MMM} {d}, {y}", "{MMMM} {d}, {y}",
+                   "{EEEE}, {MMMM} {d}, {y}")
 DATES_WIDTHS = (29, 11)  # 'Wednesday, September 27, 1995', '_1995-09-27'
 DATES_MAX_N = 1_000_000
 _DATES_VOCAB = Vocabulary.from_tokens(sorted(
@@ -235,14 +238,11 @@ _DATES_VOCAB = Vocabulary.from_tokens(sorted(
 
 
 def _format_date(d: datetime.date, fmt: int) -> str:
+    """``d`` written in ``DATE_FORMATS[fmt]``: no zero before a one-digit day or month."""
     month = _MONTHS[d.month - 1]
-    if fmt == 0:
-        return f"{d.month}/{d.day}/{d.year % 100:02d}"
-    if fmt == 1:
-        return f"{month[:3]} {d.day}, {d.year}"
-    if fmt == 2:
-        return f"{month} {d.day}, {d.year}"
-    return f"{_WEEKDAYS[d.weekday()]}, {month} {d.day}, {d.year}"
+    return _DATE_TEMPLATES[fmt].format(M=d.month, d=d.day, yy=f"{d.year % 100:02d}",
+                                       y=d.year, MMM=month[:3], MMMM=month,
+                                       EEEE=_WEEKDAYS[d.weekday()])
 
 
 def dates(n=50000, seed=0) -> CharTask:
@@ -279,9 +279,7 @@ def dates(n=50000, seed=0) -> CharTask:
         ``.encode()`` giving ``(x_src, y_tgt)`` of shapes (n, 29) and (n, 11).
     """
     owner = "dates"
-    n = _check_n(n, owner, DATES_MAX_N)
-    seed = _checks.seed(seed, owner, allow_none=False)
-    rng = np.random.default_rng([seed, 2017])
+    n, rng = _start(owner, n, seed, DATES_MAX_N, stream=2017)
     first, last = DATES_RANGE
     n_days = (last - first).days + 1
     # One row of three uniforms per question keeps a smaller n a prefix of a larger one.

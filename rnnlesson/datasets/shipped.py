@@ -93,9 +93,10 @@ def shakespeare() -> str:
 
     Typical use, with a character vocabulary (ids sorted by character)::
 
+        from rnnlesson.text import Vocabulary
         text = datasets.shakespeare()
-        voc = text_module.Vocabulary(level='char').fit([text])   # len(voc) == 65
-        ids = np.array(voc.encode(text))                          # (1115394,)
+        voc = Vocabulary(level='char').fit([text])   # len(voc) == 65: V = 65
+        ids = np.array(voc.encode(text))              # shape (1115394,)
 
     Returns:
         the whole text as one str (the same object on every call: str is immutable).

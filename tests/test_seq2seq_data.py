@@ -77,6 +77,8 @@ def test_addition_vocabulary_does_not_depend_on_n_or_seed(add50k):
     assert small.vocab.id_to_token == add50k.vocab.id_to_token
     x, _ = small.encode()
     assert small.vocab.decode(x[0]) == small.questions[0]
+    small.vocab.fit(["xyz"])  # a caller's own copy: refitting it changes no other task
+    assert datasets.addition(n=3).vocab.id_to_token == list(" +0123456789_")
 
 
 def test_addition_seed_prefix_and_difference():

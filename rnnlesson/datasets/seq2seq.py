@@ -16,12 +16,12 @@ is masked.
 ``(questions, answers)`` of lists of str (it unpacks like a tuple), which also
 carries the task's character vocabulary and turns the strings into id arrays::
 
-    questions, answers = datasets.addition()          # 50,000 of each
+    questions, answers = datasets.addition()    # 50,000 of each: '3+872  ' -> '_875 ', ...
     task = datasets.addition()
-    x_src, y_tgt = task.encode()                      # (50000, 7), (50000, 5) int32
-    task.vocab                                        # text.Vocabulary(level='char'), 13 ids
-    task.start_id                                     # id of '_': y_tgt[:, 0] holds it
-    task.decode(y_tgt[:3])                            # ['_91  ', '_659 ', '_97  ']
+    x_src, y_tgt = task.encode()                # (50000, 7), (50000, 5) int32
+    task.vocab                                  # text.Vocabulary(level='char'), 13 ids
+    task.start_id                               # 12, the id of '_': y_tgt[:, 0] holds it
+    task.decode(y_tgt[:3])                      # ['_875 ', '_71  ', '_35  ']
 
 The vocabulary is fixed by the task (the characters it can ever write, in code-point
 order), not by the sample, so every ``n`` and ``seed`` gives the same ids.
@@ -162,7 +162,7 @@ def _start(owner: str, n, seed, most: int, stream: int):
 # ---------------------------------------------------------------------------------------
 ADDITION_WIDTHS = (7, 5)  # '999+999', '_1998'
 ADDITION_MAX_N = 200_000
-_ADDITION_VOCAB = Vocabulary.from_tokens(sorted("0123456789+ _"))
+_ADDITION_CHARS = sorted("0123456789+ _")
 _CHUNK = 4096  # candidates drawn at a time: fixed, so that a smaller n gives a prefix
 
 
@@ -213,7 +213,9 @@ def addition(n=50000, seed=0) -> CharTask:
     w_in, w_out = ADDITION_WIDTHS
     questions = [f"{x}+{y}".ljust(w_in) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
     answers = [f"_{s}".ljust(w_out) for s in (a + b).tolist()]
-    return CharTask(questions, answers, name=owner, vocab=_ADDITION_VOCAB,
+    # a fresh vocabulary per task: a caller may refit or change theirs
+    return CharTask(questions, answers, name=owner,
+                    vocab=Vocabulary.from_tokens(_ADDITION_CHARS),
                     source_width=w_in, target_width=w_out)
 
 
@@ -232,9 +234,9 @@ _DATE_TEMPLATES = ("{M}/{d}/{yy}", "{MMM} {d}, {y}", "{MMMM} {d}, {y}",
                    "{EEEE}, {MMMM} {d}, {y}")
 DATES_WIDTHS = (29, 11)  # 'Wednesday, September 27, 1995', '_1995-09-27'
 DATES_MAX_N = 1_000_000
-_DATES_VOCAB = Vocabulary.from_tokens(sorted(
+_DATES_CHARS = sorted(
     set("".join(_MONTHS + _WEEKDAYS).upper() + "".join(_MONTHS + _WEEKDAYS).lower())
-    | set("0123456789 ,/-_")))
+    | set("0123456789 ,/-_"))
 
 
 def _format_date(d: datetime.date, fmt: int) -> str:
@@ -295,5 +297,5 @@ def dates(n=50000, seed=0) -> CharTask:
         text = text.upper() if c == 2 else text.lower() if c == 3 else text
         questions.append(text.ljust(w_in))
         answers.append("_" + d.isoformat())
-    return CharTask(questions, answers, name=owner, vocab=_DATES_VOCAB,
+    return CharTask(questions, answers, name=owner, vocab=Vocabulary.from_tokens(_DATES_CHARS),
                     source_width=w_in, target_width=w_out)

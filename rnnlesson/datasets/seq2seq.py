@@ -273,12 +273,11 @@ def dates(n=50000, seed=0) -> CharTask:
     names in both cases, ``_``), in code-point order.
 
     Args:
-        n: number of questions, 1 to 1,000,000.
-        seed: integer >= 0.
+        n: number of questions, 1 to 1,000,000; seed: integer >= 0.
 
     Returns:
-        a ``CharTask``: ``(questions, answers)``, lists of n str, with ``.vocab`` and
-        ``.encode()`` giving ``(x_src, y_tgt)`` of shapes (n, 29) and (n, 11).
+        a ``CharTask`` as ``addition`` does; its ``.encode()`` gives ``(x_src, y_tgt)``
+        of shapes (n, 29) and (n, 11).
     """
     owner = "dates"
     n, rng = _start(owner, n, seed, DATES_MAX_N, stream=2017)

@@ -7,7 +7,11 @@ The pipeline of every text lesson::
     x = pad_sequences(ids, maxlen=100)                  # (N, T) int32, zeros in front
     # x feeds Embedding(len(voc), E); or one_hot(x, len(voc)) gives (N, T, V) floats
 
-Tokenisation rule (``tokenize``), the same in ``fit``, ``encode`` and ``decode``:
+For characters (a character-level language model, a seq2seq task written in
+characters), ``Vocabulary(level='char')`` keeps every character as a token and
+reserves no id; see its docstring.
+
+Word tokenisation rule (``tokenize``), the same in ``fit``, ``encode`` and ``decode``:
 
 1. the text is lower-cased (``str.lower``) and the typographic apostrophe ``’`` becomes ``'``;
 2. a token is a run of letters and digits (any script, Unicode ``\\w`` without ``_``),
@@ -76,18 +80,35 @@ def _check_texts(texts, owner: str) -> list[str]:
 
 
 class Vocabulary:
-    """A word <-> id mapping fitted on a list of texts.
+    """A token <-> id mapping fitted on a list of texts: words (default) or characters.
 
-    Ids: ``0`` is padding (``<pad>``), ``1`` is unknown (``<unk>``), then the words
-    from the most frequent down; words with the same count are in alphabetical order,
-    so the ids do not depend on the order of the texts. The size ``len(voc)`` counts
-    the two reserved ids, so ``Embedding(len(voc), E)`` and ``one_hot(ids, len(voc))``
-    fit every id ``encode`` can return.
+    **Words** (``level='word'``): ids ``0`` is padding (``<pad>``), ``1`` is unknown
+    (``<unk>``), then the words from the most frequent down; words with the same count
+    are in alphabetical order, so the ids do not depend on the order of the texts.
+    Texts are split by ``tokenize`` (lower case, punctuation dropped). The size
+    ``len(voc)`` counts the two reserved ids, so ``Embedding(len(voc), E)`` and
+    ``one_hot(ids, len(voc))`` fit every id ``encode`` can return.
+
+    **Characters** (``level='char'``): every character is a token, as it is: case,
+    spaces, newlines and punctuation are all kept, and ``decode(encode(t)) == t``.
+    Ids are the characters sorted by code point (``'\\n'`` before ``' '`` before
+    ``'A'`` before ``'a'``), the order of char-rnn, so the same set of characters
+    always gets the same ids. No id is reserved: a language model over V characters
+    has ``len(voc) == V``, and its uniform baseline has perplexity V. A character
+    that the vocabulary does not hold is a ValueError in ``encode``, unless
+    ``oov_token`` is given: it then takes id 0 (the characters follow from id 1) and
+    every unknown character encodes to it.
 
     Args:
         max_size: largest ``len(voc)``, reserved ids included (Keras's ``num_words``
-            convention): keeps the ``max_size - 2`` most frequent words. None keeps all.
-        min_freq: keep only words seen at least this many times in ``fit``.
+            convention): keeps the most frequent tokens (``max_size - 2`` words; at
+            character level ``max_size``, or ``max_size - 1`` with ``oov_token``).
+            None keeps all.
+        min_freq: keep only tokens seen at least this many times in ``fit``.
+        level: ``'word'`` or ``'char'``.
+        oov_token: character level only: a str that stands for every unknown
+            character (for example ``'?'`` or ``'<unk>'``); None (default) makes an
+            unknown character an error.
 
     Example::
 
@@ -98,54 +119,138 @@ class Vocabulary:
         [4, 3, 1, 1]
         >>> voc.decode([0, 0, 4, 3])
         'not good'
+        >>> chars = Vocabulary(level='char').fit(["To be, or not to be"])
+        >>> chars.id_to_token
+        [' ', ',', 'T', 'b', 'e', 'n', 'o', 'r', 't']
+        >>> chars.encode("not to")
+        [5, 6, 8, 0, 8, 6]
+        >>> chars.decode([2, 6])
+        'To'
     """
 
-    def __init__(self, max_size=None, min_freq=1):
-        if max_size is not None:
-            max_size = _checks.positive_int(max_size, "max_size", "Vocabulary")
-            if max_size < 2:
+    def __init__(self, max_size=None, min_freq=1, *, level="word", oov_token=None):
+        owner = "Vocabulary"
+        self.level = _checks.one_of(level, "level", owner, ("word", "char"))
+        if oov_token is not None:
+            if self.level == "word":
                 raise ValueError(
-                    "Vocabulary expects max_size >= 2 (ids 0 and 1 are reserved for padding "
-                    f"and unknown words) or None; got {max_size}."
+                    f"{owner}(level='word') always has '{UNK_TOKEN}' (id {UNK}) for unknown "
+                    f"words; oov_token is for level='char'. Got oov_token={oov_token!r}."
                 )
+            if not isinstance(oov_token, str) or not oov_token:
+                raise TypeError(f"{owner} expects oov_token to be a non-empty str or None; "
+                                f"got {oov_token!r}.")
+        self.oov_token = oov_token
+        if max_size is not None:
+            max_size = _checks.positive_int(max_size, "max_size", owner)
+            reserved = len(self._reserved())
+            if max_size < reserved + (self.level == "char"):
+                need = reserved + (self.level == "char")
+                why = ("ids 0 and 1 are reserved for padding and unknown words"
+                       if self.level == "word" else
+                       "one id for oov_token and at least one character")
+                raise ValueError(f"{owner} expects max_size >= {need} ({why}) or None; "
+                                 f"got {max_size}.")
         self.max_size = max_size
-        self.min_freq = _checks.positive_int(min_freq, "min_freq", "Vocabulary")
-        self.id_to_token: list[str] = [PAD_TOKEN, UNK_TOKEN]
-        self.token_to_id: dict[str, int] = {PAD_TOKEN: PAD, UNK_TOKEN: UNK}
+        self.min_freq = _checks.positive_int(min_freq, "min_freq", owner)
         self.counts: Counter = Counter()
         self.fitted = False
+        self._set_tokens([])
 
     # -- building -------------------------------------------------------------------------
+    def _reserved(self) -> list[str]:
+        if self.level == "word":
+            return [PAD_TOKEN, UNK_TOKEN]
+        return [] if self.oov_token is None else [self.oov_token]
+
+    def _set_tokens(self, tokens: list[str]) -> None:
+        self.id_to_token: list[str] = self._reserved() + tokens
+        self.token_to_id: dict[str, int] = {t: i for i, t in enumerate(self.id_to_token)}
+        # encode maps unknown tokens here; None means "raise" (character level, no oov_token)
+        self._unknown_id = UNK if self.level == "word" else (
+            None if self.oov_token is None else 0)
+
+    def _split(self, text: str):
+        return tokenize(text) if self.level == "word" else text
+
     def fit(self, texts) -> Vocabulary:
-        """Count the words of ``texts`` (a list of N str) and assign ids; returns ``self``.
+        """Count the tokens of ``texts`` (a list of N str) and assign ids; returns ``self``.
 
         Fitting again starts afresh (it does not add to an earlier fit).
         """
         texts = _check_texts(texts, "Vocabulary.fit")
         counts: Counter = Counter()
         for t in texts:
-            counts.update(tokenize(t))
-        # A text may contain the reserved names literally ("<pad>" tokenises to "pad").
-        words = sorted((w for w, c in counts.items() if c >= self.min_freq),
-                       key=lambda w: (-counts[w], w))
+            counts.update(self._split(t))
+        if self.oov_token is not None:
+            counts.pop(self.oov_token, None)  # the oov token is reserved, never a character
+        kept = sorted((w for w, c in counts.items() if c >= self.min_freq),
+                      key=lambda w: (-counts[w], w))
         if self.max_size is not None:
-            words = words[: self.max_size - 2]
+            # A text may contain the reserved names literally ("<pad>" tokenises to "pad").
+            kept = kept[: self.max_size - len(self._reserved())]
+        if self.level == "char":
+            kept.sort()  # characters by code point, whatever their counts
         self.counts = counts
-        self.id_to_token = [PAD_TOKEN, UNK_TOKEN] + words
-        self.token_to_id = {w: i for i, w in enumerate(self.id_to_token)}
+        self._set_tokens(kept)
         self.fitted = True
         return self
+
+    @classmethod
+    def from_tokens(cls, tokens, *, level="char", oov_token=None) -> Vocabulary:
+        """A fitted vocabulary that holds exactly ``tokens``, with ids in the order given.
+
+        The ids of ``tokens`` follow the reserved ones (``<pad>``, ``<unk>`` at word
+        level; ``oov_token`` if given at character level). For a fixed alphabet, such
+        as the characters of a generated task::
+
+            >>> Vocabulary.from_tokens(" +0123456789_").encode("16+75")
+            [3, 8, 1, 9, 7]
+
+        Args:
+            tokens: distinct tokens: a str (one character each) or a list of str (at
+                character level each of length 1).
+            level, oov_token: as in ``Vocabulary``.
+        """
+        owner = "Vocabulary.from_tokens"
+        voc = cls(level=level, oov_token=oov_token)
+        if isinstance(tokens, str):
+            tokens = list(tokens)
+        if not isinstance(tokens, Iterable):
+            raise TypeError(f"{owner} expects a list of tokens (str); got "
+                            f"{type(tokens).__name__}.")
+        tokens = list(tokens)
+        for i, t in enumerate(tokens):
+            if not isinstance(t, str) or not t:
+                raise TypeError(f"{owner} expects every token to be a non-empty str; token "
+                                f"{i} is {t!r}.")
+            if voc.level == "char" and len(t) != 1:
+                raise ValueError(f"{owner}(level='char') expects single characters; token "
+                                 f"{i} is {t!r}.")
+        reserved = voc._reserved()
+        seen = set(reserved)
+        for t in tokens:
+            if t in seen:
+                what = "reserved" if t in reserved else "repeated"
+                raise ValueError(f"{owner} expects distinct tokens; {t!r} is {what}.")
+            seen.add(t)
+        voc._set_tokens(tokens)
+        voc.fitted = True
+        return voc
 
     def __len__(self) -> int:
         return len(self.id_to_token)
 
-    def __contains__(self, word) -> bool:
-        return isinstance(word, str) and word in self.token_to_id and \
-            self.token_to_id[word] >= 2
+    def __contains__(self, token) -> bool:
+        return isinstance(token, str) and token in self.token_to_id and \
+            self.token_to_id[token] >= len(self._reserved())
 
     def __repr__(self) -> str:
         state = f"{len(self)} ids" if self.fitted else "not fitted"
-        return f"Vocabulary(max_size={self.max_size}, min_freq={self.min_freq}; {state})"
+        level = "" if self.level == "word" else "level='char', "
+        oov = "" if self.oov_token is None else f"oov_token={self.oov_token!r}, "
+        return (f"Vocabulary({level}{oov}max_size={self.max_size}, min_freq={self.min_freq}; "
+                f"{state})")
 
     def _require_fitted(self, what: str) -> None:
         if not self.fitted:
@@ -154,15 +259,32 @@ class Vocabulary:
 
     # -- using ----------------------------------------------------------------------------
     def encode(self, text: str) -> list[int]:
-        """Ids of the tokens of one text (a list of T ints); unknown words give ``1``."""
+        """Ids of the tokens of one text (a list of T ints).
+
+        Unknown words give ``1``; an unknown character gives the ``oov_token``'s id 0,
+        or, without ``oov_token``, a ValueError that names it and its position.
+        """
         self._require_fitted("encode")
         if not isinstance(text, str):
             raise TypeError(
                 f"Vocabulary.encode expects one text (str); got {type(text).__name__}. "
                 "For a list of texts use encode_batch."
             )
-        get = self.token_to_id.get
-        return [get(w, UNK) for w in tokenize(text)]
+        table = self.token_to_id
+        if self._unknown_id is not None:
+            get, unknown = table.get, self._unknown_id
+            return [get(w, unknown) for w in self._split(text)]
+        try:
+            return [table[c] for c in text]
+        except KeyError as exc:
+            c = exc.args[0]
+            pos = text.index(c)
+            raise ValueError(
+                f"Vocabulary.encode: the character {c!r} (U+{ord(c):04X}) at position {pos} "
+                f"is not among the vocabulary's {len(self)} characters. Fit the vocabulary "
+                "on text that contains it, or build it with oov_token='?' (any str) to "
+                "encode every unknown character as one id."
+            ) from None
 
     def encode_batch(self, texts) -> list[list[int]]:
         """``encode`` each of N texts: a list of N lists (of varying length T_i)."""
@@ -172,11 +294,14 @@ class Vocabulary:
     __call__ = encode_batch
 
     def decode(self, ids, skip_padding: bool = True) -> str:
-        """Words of a sequence of ids (shape (T,)), joined by spaces.
+        """The text of a sequence of ids (shape (T,)).
 
-        Padding (id 0) is left out unless ``skip_padding=False``; unknown words show
-        as ``<unk>``. Punctuation and case were dropped by ``encode``, so
-        ``decode(encode(t))`` is the tokenised text, not ``t`` itself.
+        Words are joined by spaces; padding (id 0) is left out unless
+        ``skip_padding=False``; unknown words show as ``<unk>``. Punctuation and case
+        were dropped by ``encode``, so ``decode(encode(t))`` is the tokenised text, not
+        ``t`` itself. Characters are joined as they are (no padding id exists, so
+        ``skip_padding`` changes nothing), and ``decode(encode(t)) == t`` whenever
+        every character of ``t`` is in the vocabulary.
         """
         self._require_fitted("decode")
         arr = np.asarray(ids)
@@ -194,6 +319,8 @@ class Vocabulary:
         if arr.size and (arr.min() < 0 or arr.max() >= V):
             bad = int(arr[(arr < 0) | (arr >= V)][0])
             raise ValueError(f"Vocabulary.decode expects ids in [0, {V - 1}]; got {bad}.")
+        if self.level == "char":
+            return "".join([self.id_to_token[i] for i in arr.tolist()])
         words = [self.id_to_token[i] for i in arr.tolist() if not (skip_padding and i == PAD)]
         return " ".join(words)
 

@@ -3,18 +3,16 @@ in Keras's imdb.npz format: download, cache hit, checksum rejection, offline mes
 and equality with keras.datasets.imdb.load_data on the same file."""
 
 import hashlib
-import http.server
-import importlib.util
 import json
-import os
-import socket
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytest.importorskip("pooch")  # imdb() downloads through pooch
+
+from local_server import LocalServer, free_port  # noqa: E402
+from optional import keras_module  # noqa: E402
 
 from rnnlesson import datasets  # noqa: E402
 
@@ -41,36 +39,6 @@ def _make_imdb_npz(path: Path, seed=0):
     return x_train, y_train, x_test, y_test
 
 
-class _Server:
-    """http.server in a thread on 127.0.0.1, port 0; counts the GET requests per path."""
-
-    def __init__(self, root: Path):
-        self.requests = []
-        outer = self
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def __init__(self, *a, **kw):
-                super().__init__(*a, directory=str(root), **kw)
-
-            def do_GET(self):
-                outer.requests.append(self.path)
-                super().do_GET()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/data/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
-                                       daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
-
-
 @pytest.fixture
 def served(tmp_path, monkeypatch):
     """Serve a small imdb.npz and word index; point the known checksums at them."""
@@ -84,7 +52,7 @@ def served(tmp_path, monkeypatch):
     monkeypatch.setitem(datasets.IMDB_FILES, "imdb_word_index.json", f"md5:{md5}")
     monkeypatch.delenv("RNNLESSON_IMDB_URL", raising=False)
     monkeypatch.delenv("RNNLESSON_CACHE_DIR", raising=False)
-    server = _Server(root)
+    server = LocalServer(root)
     yield server, raw, tmp_path / "cache"
     server.stop()
 
@@ -136,16 +104,10 @@ def test_wrong_checksum_is_rejected_and_nothing_is_cached(served, monkeypatch):
     assert not cache.exists() or list(cache.iterdir()) == []
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_offline_error_names_file_place_and_alternative(tmp_path, served):
     server, _, cache = served
     server.stop()  # the server is gone: nothing answers at its address
-    for url in (server.url, f"http://127.0.0.1:{_free_port()}/"):
+    for url in (server.url, f"http://127.0.0.1:{free_port()}/"):
         with pytest.raises(ConnectionError) as info:
             datasets.imdb(cache_dir=cache, base_url=url)
         msg = str(info.value)
@@ -186,17 +148,6 @@ def test_validation():
         datasets.imdb_decode([1], word_index=["a"])
 
 
-def _keras_imdb_module():
-    if importlib.util.find_spec("keras") is None:
-        return None
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    try:
-        from keras.src.datasets import imdb as keras_imdb
-    except Exception:  # pragma: no cover - a broken install counts as absent
-        return None
-    return keras_imdb
-
-
 @pytest.mark.parametrize("kwargs", [
     {},
     {"num_words": 8},
@@ -207,7 +158,7 @@ def _keras_imdb_module():
     {"oov_char": None, "num_words": 7},
 ])
 def test_equals_keras_load_data(served, monkeypatch, kwargs):
-    keras_imdb = _keras_imdb_module()
+    keras_imdb = keras_module("keras.src.datasets.imdb")
     if keras_imdb is None:
         pytest.skip("keras is not installed")
     server, _, cache = served

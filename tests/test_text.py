@@ -1,11 +1,10 @@
 """rnnlesson.text: tokenize, Vocabulary, pad_sequences (against Keras), one_hot, bag_of_words."""
 
-import importlib.util
 import itertools
-import os
 
 import numpy as np
 import pytest
+from optional import keras_module
 
 from rnnlesson.text import Vocabulary, bag_of_words, one_hot, pad_sequences, tokenize
 
@@ -92,6 +91,93 @@ def test_vocabulary_errors():
         voc.decode([[2, 3]])
 
 
+def test_vocabulary_word_level_is_the_default_and_unchanged():
+    texts = ["Not bad -- I DON'T hate it!", "bad, not good"]
+    default, explicit = Vocabulary().fit(texts), Vocabulary(level="word").fit(texts)
+    assert default.id_to_token == explicit.id_to_token == [
+        "<pad>", "<unk>", "bad", "not", "don't", "good", "hate", "i", "it"]
+    assert default.level == "word" and "level" not in repr(default)
+
+
+# ------------------------------------------------------------------ Vocabulary, characters
+
+
+def test_char_vocabulary_ids_sorted_by_code_point_and_round_trip():
+    text = "First Citizen:\nBefore we proceed, hear me.\n"
+    voc = Vocabulary(level="char").fit([text])
+    assert voc.id_to_token == sorted(set(text))  # no reserved ids
+    assert voc.id_to_token[:3] == ["\n", " ", ","]
+    assert len(voc) == len(set(text))
+    ids = voc.encode(text)
+    assert len(ids) == len(text) and voc.decode(ids) == text
+    assert voc.decode(np.array(ids)) == text
+    assert voc.encode_batch(["Fir", ""]) == [voc.encode("Fir"), []]
+    assert "F" in voc and "Z" not in voc
+    # the ids depend on the set of characters, not on their order or counts
+    assert Vocabulary(level="char").fit(["".join(reversed(text)) * 3]).id_to_token == \
+        voc.id_to_token
+    assert "level='char'" in repr(voc) and f"{len(voc)} ids" in repr(voc)
+
+
+def test_char_vocabulary_unknown_character_is_a_clear_error():
+    voc = Vocabulary(level="char").fit(["abc"])
+    with pytest.raises(ValueError, match=r"'z' \(U\+007A\) at position 2 .* oov_token"):
+        voc.encode("abz")
+    with pytest.raises(ValueError, match=r"ids in \[0, 2\]; got 3"):
+        voc.decode([0, 3])
+
+
+def test_char_vocabulary_with_oov_token():
+    voc = Vocabulary(level="char", oov_token="?").fit(["hello", "?!"])
+    assert voc.id_to_token == ["?", "!", "e", "h", "l", "o"]  # '?' is the oov id, 0
+    assert voc.encode("hex!") == [3, 2, 0, 1]
+    assert voc.decode(voc.encode("hex!")) == "he?!"
+    assert "?" not in voc
+    wide = Vocabulary(level="char", oov_token="<unk>").fit(["ab"])
+    assert wide.decode(wide.encode("abc")) == "ab<unk>"
+
+
+def test_char_vocabulary_max_size_and_min_freq():
+    text = ["aaaabbbcc d"]
+    assert Vocabulary(level="char", max_size=3).fit(text).id_to_token == ["a", "b", "c"]
+    assert Vocabulary(level="char", max_size=3, oov_token="~").fit(text).id_to_token == [
+        "~", "a", "b"]
+    assert Vocabulary(level="char", min_freq=3).fit(text).id_to_token == ["a", "b"]
+
+
+def test_vocabulary_from_tokens():
+    voc = Vocabulary.from_tokens(" +0123456789_")
+    assert voc.id_to_token == list(" +0123456789_") and voc.level == "char"
+    assert voc.encode("16+75  ") == [3, 8, 1, 9, 7, 0, 0]
+    assert voc.fitted
+    words = Vocabulary.from_tokens(["good", "bad"], level="word")
+    assert words.id_to_token == ["<pad>", "<unk>", "good", "bad"]
+    assert words.encode("Good, not bad") == [2, 1, 3]
+    with pytest.raises(ValueError, match="'a' is repeated"):
+        Vocabulary.from_tokens("aba")
+    with pytest.raises(ValueError, match="single characters; token 1 is 'bc'"):
+        Vocabulary.from_tokens(["a", "bc"])
+    with pytest.raises(ValueError, match="'<unk>' is reserved"):
+        Vocabulary.from_tokens(["<unk>"], level="word")
+    with pytest.raises(TypeError, match="token 0 is 3"):
+        Vocabulary.from_tokens([3])
+
+
+def test_char_vocabulary_errors():
+    with pytest.raises(ValueError, match="level to be one of 'word', 'char'"):
+        Vocabulary(level="byte")
+    with pytest.raises(ValueError, match="oov_token is for level='char'"):
+        Vocabulary(oov_token="?")
+    with pytest.raises(TypeError, match="oov_token to be a non-empty str"):
+        Vocabulary(level="char", oov_token="")
+    with pytest.raises(ValueError, match="max_size >= 2"):
+        Vocabulary(level="char", max_size=1, oov_token="?")
+    with pytest.raises(TypeError, match="single str"):
+        Vocabulary(level="char").fit("a whole text, not in a list")
+    with pytest.raises(ValueError, match="call .fit"):
+        Vocabulary(level="char").decode([0])
+
+
 # -------------------------------------------------------------------------- pad_sequences
 
 
@@ -143,19 +229,8 @@ def test_pad_sequences_errors():
         pad_sequences([["a", "b"]])
 
 
-def _keras():
-    if importlib.util.find_spec("keras") is None:
-        return None
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    try:
-        import keras
-    except Exception:  # pragma: no cover - a broken install counts as absent
-        return None
-    return keras
-
-
 def test_pad_sequences_equals_keras_on_a_grid():
-    keras = _keras()
+    keras = keras_module()
     if keras is None:
         pytest.skip("keras is not installed")
     rng = np.random.default_rng(0)

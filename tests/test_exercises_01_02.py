@@ -1,10 +1,10 @@
-"""The checkers of lessons 01 and 02 accept right answers, reject typical wrong ones
-(with a hint naming the mistake), and say "not attempted" for a stub."""
+"""The exercises of lessons 01 and 02: a right answer and the typical mistakes for each
+checker (run through the common tests in test_exercises_harness.py), and the checkers'
+references against the package."""
 
 import numpy as np
-import pytest
+from exercise_table import Exercise, Mistake
 
-from rnnlesson import exercises
 from rnnlesson.exercises import (
     check_bptt_step,
     check_clip_global_norm,
@@ -15,52 +15,22 @@ from rnnlesson.exercises import (
 )
 
 
-def stub(*args):
-    raise NotImplementedError
-
-
-def verdict(checker, fn, capsys):
-    result = checker(fn)
-    return result, capsys.readouterr().out
-
-
 # ---------------------------------------------------------------- lesson 01
 def step_right(x, h, W_xh, W_hh, b):
     return np.tanh(x @ W_xh + h @ W_hh + b)
 
 
-STEP_WRONG = {
-    "no tanh": (lambda x, h, Wx, Wh, b: x @ Wx + h @ Wh + b, "without the tanh"),
-    "W_hh transposed": (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + h @ Wh.T + b), "transposed"),
-    "no bias": (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + h @ Wh), "bias"),
-    "no memory": (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + b), "h_prev is ignored"),
-    "relu": (lambda x, h, Wx, Wh, b: np.maximum(x @ Wx + h @ Wh + b, 0), "ReLU"),
-    "W_xh transposed": (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + h @ Wh + b), "raised"),
-    "mutates h": (lambda x, h, Wx, Wh, b: np.tanh(np.add(x @ Wx, h @ Wh, out=h) + b),
-                  "in place"),
-    "forgot return": (lambda x, h, Wx, Wh, b: None, "return"),
-}
-
-
-def test_rnn_step_accepts_the_right_answer(capsys):
-    result, out = verdict(check_rnn_step, step_right, capsys)
-    assert result is True, out
-    assert "correct" in out
-
-
-@pytest.mark.parametrize("case", sorted(STEP_WRONG))
-def test_rnn_step_rejects_typical_mistakes(case, capsys):
-    fn, words = STEP_WRONG[case]
-    result, out = verdict(check_rnn_step, fn, capsys)
-    assert result is False, out
-    assert words in out
-    assert "Hint:" in out
-
-
-def test_rnn_step_stub_is_not_attempted(capsys):
-    result, out = verdict(check_rnn_step, stub, capsys)
-    assert result is None
-    assert "not attempted yet" in out
+STEP_MISTAKES = [
+    Mistake(lambda x, h, Wx, Wh, b: x @ Wx + h @ Wh + b, "without the tanh"),
+    Mistake(lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + h @ Wh.T + b), "transposed"),
+    Mistake(lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + h @ Wh), "bias"),
+    Mistake(lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + b), "h_prev is ignored"),
+    Mistake(lambda x, h, Wx, Wh, b: np.maximum(x @ Wx + h @ Wh + b, 0), "ReLU"),
+    Mistake(lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + h @ Wh + b), "raised", numeric=False),
+    Mistake(lambda x, h, Wx, Wh, b: np.tanh(np.add(x @ Wx, h @ Wh, out=h) + b), "in place",
+            numeric=False),
+    Mistake(lambda x, h, Wx, Wh, b: None, "return", numeric=False),
+]
 
 
 def forward_right(x, h0, W_xh, W_hh, b):
@@ -95,63 +65,28 @@ def forward_last_only(x, h0, W_xh, W_hh, b):
     return forward_right(x, h0, W_xh, W_hh, b)[:, -1]
 
 
-def test_rnn_forward_accepts_the_right_answer(capsys):
-    result, out = verdict(check_rnn_forward, forward_right, capsys)
-    assert result is True, out
+def param_count_right(D, H, C, T):
+    return D * H + H * H + H + H * C + C
 
 
-@pytest.mark.parametrize("fn, words", [
-    (forward_off_by_one, "off-by-one"),
-    (forward_no_carry, "nothing is remembered"),
-    (forward_batch_time_mixed, "not yet"),
-    (forward_last_only, "all the states"),
-])
-def test_rnn_forward_rejects_typical_mistakes(fn, words, capsys):
-    result, out = verdict(check_rnn_forward, fn, capsys)
-    assert result is False, out
-    assert words in out
-
-
-def test_rnn_forward_stub_is_not_attempted(capsys):
-    result, out = verdict(check_rnn_forward, stub, capsys)
-    assert result is None
-    assert "not attempted yet" in out
-
-
-def test_param_count_right_and_wrong(capsys):
-    result, out = verdict(check_param_count, lambda D, H, C, T: D * H + H * H + H + H * C + C,
-                          capsys)
-    assert result is True, out
-    assert "202" in out
-    for wrong, words in [
-        (lambda D, H, C, T: T * (D * H + H * H + H + H * C + C), "multiplies by T"),
-        (lambda D, H, C, T: D * H + H * H + H * C, "biases are missing"),
-        (lambda D, H, C, T: D * H + H + H * C + C, "W_hh is missing"),
-        (lambda D, H, C, T: D * H + H * H + H + H * C + C + 1, "expected"),
-        (lambda D, H, C, T: "many", "not a number"),
-    ]:
-        result, out = verdict(check_param_count, wrong, capsys)
-        assert result is False, out
-        assert words in out
-    assert verdict(check_param_count, stub, capsys)[0] is None
+PARAM_COUNT_MISTAKES = [
+    Mistake(lambda D, H, C, T: T * param_count_right(D, H, C, T), "multiplies by T"),
+    Mistake(lambda D, H, C, T: D * H + H * H + H * C, "biases are missing"),
+    Mistake(lambda D, H, C, T: D * H + H + H * C + C, "W_hh is missing"),
+    Mistake(lambda D, H, C, T: D * H + H * H + H, "output layer is missing"),
+    Mistake(lambda D, H, C, T: param_count_right(D, H, C, T) + 1, "expected"),
+    Mistake(lambda D, H, C, T: "many", "not a number"),
+]
 
 
 # ---------------------------------------------------------------- lesson 02
-def test_tanh_backward_right_wrong_and_stub(capsys):
-    result, out = verdict(check_tanh_backward, lambda dh, h: dh * (1 - h**2), capsys)
-    assert result is True, out
-    for wrong, words in [
-        (lambda dh, h: dh, "derivative is missing"),
-        (lambda dh, h: dh * (1 - np.tanh(h) ** 2), "tanh of h again"),
-        (lambda dh, h: dh * (1 - h), "1 - h instead"),
-        (lambda dh, h: 1 - h**2, "forgets the upstream"),
-        (lambda dh, h: (dh * (1 - h**2)).T, "shape"),
-    ]:
-        result, out = verdict(check_tanh_backward, wrong, capsys)
-        assert result is False, out
-        assert words in out
-    result, out = verdict(check_tanh_backward, stub, capsys)
-    assert result is None and "not attempted yet" in out
+TANH_MISTAKES = [
+    Mistake(lambda dh, h: dh, "derivative is missing"),
+    Mistake(lambda dh, h: dh * (1 - np.tanh(h) ** 2), "tanh of h again"),
+    Mistake(lambda dh, h: dh * (1 - h), "1 - h instead"),
+    Mistake(lambda dh, h: 1 - h**2, "forgets the upstream"),
+    Mistake(lambda dh, h: (dh * (1 - h**2)).T, "shape", numeric=False),
+]
 
 
 def bptt_right(dh, x, h_prev, h, W_xh, W_hh):
@@ -184,30 +119,6 @@ def bptt_mutates_dh(dh, x, h_prev, h, W_xh, W_hh):
     return dh @ W_xh.T, dh @ W_hh.T, x.T @ dh, h_prev.T @ dh, dh.sum(axis=0)
 
 
-def test_bptt_step_accepts_the_right_answer(capsys):
-    result, out = verdict(check_bptt_step, bptt_right, capsys)
-    assert result is True, out
-
-
-@pytest.mark.parametrize("fn, words", [
-    (bptt_no_derivative, "tanh derivative is missing"),
-    (bptt_transposed, "transposed"),
-    (bptt_off_by_one, "off-by-one"),
-    (bptt_bias_not_summed, "Sum dz over the batch"),
-    (bptt_mutates_dh, "in place"),
-    (lambda *a: bptt_right(*a)[:4], "5 arrays"),
-])
-def test_bptt_step_rejects_typical_mistakes(fn, words, capsys):
-    result, out = verdict(check_bptt_step, fn, capsys)
-    assert result is False, out
-    assert words in out
-
-
-def test_bptt_step_stub_is_not_attempted(capsys):
-    result, out = verdict(check_bptt_step, stub, capsys)
-    assert result is None and "not attempted yet" in out
-
-
 def clip_right(grads, max_norm):
     norm = np.sqrt(sum(np.sum(g**2) for g in grads))
     scale = max_norm / norm if norm > max_norm else 1.0
@@ -234,26 +145,32 @@ def clip_in_place(grads, max_norm):
     return grads
 
 
-def test_clip_global_norm_right_wrong_and_stub(capsys):
-    result, out = verdict(check_clip_global_norm, clip_right, capsys)
-    assert result is True, out
-    for wrong, words in [(clip_elementwise, "elementwise"), (clip_per_array, "its own norm"),
-                         (clip_always, "already below"), (clip_in_place, "in place")]:
-        result, out = verdict(check_clip_global_norm, wrong, capsys)
-        assert result is False, out
-        assert words in out
-    result, out = verdict(check_clip_global_norm, stub, capsys)
-    assert result is None and "not attempted yet" in out
-
-
-def test_checkers_are_exported_and_never_raise(capsys):
-    for name in ["check_rnn_step", "check_rnn_forward", "check_param_count",
-                 "check_tanh_backward", "check_bptt_step", "check_clip_global_norm"]:
-        assert name in exercises.__all__
-        # A function that raises something other than NotImplementedError is a wrong
-        # answer, reported, not an exception.
-        assert getattr(exercises, name)(lambda *a: 1 / 0) is False
-    assert "ZeroDivisionError" in capsys.readouterr().out
+EXERCISES = [
+    Exercise(check_rnn_step, "rnn_step", step_right, STEP_MISTAKES),
+    Exercise(check_rnn_forward, "rnn_forward", forward_right, [
+        Mistake(forward_off_by_one, "off-by-one"),
+        Mistake(forward_no_carry, "nothing is remembered"),
+        Mistake(forward_batch_time_mixed, "not yet", numeric=False),
+        Mistake(forward_last_only, "all the states", numeric=False),
+    ]),
+    Exercise(check_param_count, "param_count", param_count_right, PARAM_COUNT_MISTAKES,
+             float32=False),
+    Exercise(check_tanh_backward, "tanh_backward", lambda dh, h: dh * (1 - h**2), TANH_MISTAKES),
+    Exercise(check_bptt_step, "bptt_step", bptt_right, [
+        Mistake(bptt_no_derivative, "tanh derivative is missing"),
+        Mistake(bptt_transposed, "transposed"),
+        Mistake(bptt_off_by_one, "off-by-one"),
+        Mistake(bptt_bias_not_summed, "Sum dz over the batch", numeric=False),
+        Mistake(bptt_mutates_dh, "in place", numeric=False),
+        Mistake(lambda *a: bptt_right(*a)[:4], "5 arrays", numeric=False),
+    ]),
+    Exercise(check_clip_global_norm, "clip_global_norm", clip_right, [
+        Mistake(clip_elementwise, "elementwise"),
+        Mistake(clip_per_array, "its own norm"),
+        Mistake(clip_always, "already below"),
+        Mistake(clip_in_place, "in place", numeric=False),
+    ]),
+]
 
 
 # ---------------------------------------------------------------- references = package

@@ -1,21 +1,21 @@
-"""The exercise checkers of lessons 04 (LSTM) and 05 (sine prediction).
+"""The exercises of lessons 04 (LSTM) and 05 (sine prediction): right answers and typical
+mistakes for every checker (run through the common tests in test_exercises_harness.py),
+and the checkers' references against the package and a numerical gradient."""
 
-Each checker must accept a correct answer, reject typical wrong answers with a
-useful hint, say "not attempted yet" (returning None, never raising) for a stub,
-and never raise on the learner's behalf when their code crashes.
-"""
+from functools import partial
 
 import numpy as np
-import pytest
+from exercise_table import Exercise, Mistake
 
 from rnnlesson import exercises as ex
+from rnnlesson import gradcheck
 
 
 def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-# ---------------------------------------------------------------- lesson 04: gates
+# ---------------------------------------------------------------- lesson 04
 def gates_ok(a):
     H = a.shape[1] // 4
     return (sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]),
@@ -50,152 +50,40 @@ def gates_split_wrong_axis(a):
     return tuple(np.split(a, 4, axis=0))
 
 
-def stub(*args):
-    raise NotImplementedError("write this function")
+def lstm_step(x, h_prev, c_prev, Wx, Wh, b, *, gates=gates_ok, transposed=False, bias=True,
+              new_c=lambda i, f, g, c_prev: f * c_prev + i * g, squash=np.tanh):
+    """One LSTM step, right by default; each keyword puts in one typical mistake."""
+    i, f, g, o = gates(x @ Wx + h_prev @ (Wh.T if transposed else Wh) + (b if bias else 0))
+    c = new_c(i, f, g, c_prev)
+    return o * squash(c), c
 
 
-def test_gates_accepts_correct(capsys):
-    assert ex.check_lstm_gates(gates_ok) is True
-    assert "correct" in capsys.readouterr().out
+step_ok = lstm_step
+step_no_tanh = partial(lstm_step, squash=lambda c: c)
+step_swapped_gates = partial(lstm_step, new_c=lambda i, f, g, c_prev: i * c_prev + f * g)
+step_ifog = partial(lstm_step, gates=gates_ifog)
+step_transposed_weight = partial(lstm_step, transposed=True)   # (N, H) @ (4H, H): shapes clash
+step_no_forget = partial(lstm_step, new_c=lambda i, f, g, c_prev: c_prev + i * g)
+step_no_bias = partial(lstm_step, bias=False)
 
 
-@pytest.mark.parametrize("wrong, words", [
-    (gates_ifog, "i, f, o, g"),
-    (gates_swapped_if, "swapped"),
-    (gates_no_activation, "no nonlinearities"),
-    (gates_all_sigmoid, "sigmoid on all four"),
-    (gates_interleaved, "interleaved"),
-])
-def test_gates_rejects_typical_mistakes(capsys, wrong, words):
-    assert ex.check_lstm_gates(wrong) is False
-    out = capsys.readouterr().out
-    assert "not quite" in out and words in out and "Hint" in out
+def cell_backward(dh, dc_next, c, c_prev, i, f, g, o, *, through_h=True, tanh_slope=True,
+                  gate_slopes=True):
+    """The cell-state backward step, right by default; each keyword leaves out one part."""
+    tc = np.tanh(c)
+    dc = dc_next + (dh * o * ((1 - tc ** 2) if tanh_slope else 1) if through_h else 0)
+
+    def slope(s):
+        return s * (1 - s) if gate_slopes else 1
+
+    return dc * f, np.concatenate([dc * g * slope(i), dc * c_prev * slope(f),
+                                   dc * i * (1 - g ** 2), dh * tc * slope(o)], axis=1)
 
 
-def test_gates_reports_a_crash_without_raising(capsys):
-    # splitting along the batch axis fails on a batch of 3: reported, not raised
-    assert ex.check_lstm_gates(gates_split_wrong_axis) is False
-    assert "raised ValueError" in capsys.readouterr().out
-
-
-def test_gates_stub_is_not_attempted(capsys):
-    assert ex.check_lstm_gates(stub) is None
-    assert "not attempted yet" in capsys.readouterr().out
-
-
-def test_checker_wants_a_function(capsys):
-    assert ex.check_lstm_gates(gates_ok(np.zeros((1, 4)))) is False
-    assert "expects your function itself" in capsys.readouterr().out
-
-
-def test_wrong_return_type_is_explained(capsys):
-    assert ex.check_lstm_gates(lambda a: np.concatenate(gates_ok(a), axis=1)) is False
-    assert "tuple of 4 arrays" in capsys.readouterr().out
-
-
-# ---------------------------------------------------------------- lesson 04: step forward
-def step_ok(x, h_prev, c_prev, Wx, Wh, b):
-    i, f, g, o = gates_ok(x @ Wx + h_prev @ Wh + b)
-    c = f * c_prev + i * g
-    return o * np.tanh(c), c
-
-
-def step_no_tanh(x, h_prev, c_prev, Wx, Wh, b):
-    i, f, g, o = gates_ok(x @ Wx + h_prev @ Wh + b)
-    c = f * c_prev + i * g
-    return o * c, c
-
-
-def step_swapped_gates(x, h_prev, c_prev, Wx, Wh, b):
-    i, f, g, o = gates_ok(x @ Wx + h_prev @ Wh + b)
-    c = i * c_prev + f * g
-    return o * np.tanh(c), c
-
-
-def step_ifog(x, h_prev, c_prev, Wx, Wh, b):
-    i, f, g, o = gates_ifog(x @ Wx + h_prev @ Wh + b)
-    c = f * c_prev + i * g
-    return o * np.tanh(c), c
-
-
-def step_transposed_weight(x, h_prev, c_prev, Wx, Wh, b):
-    i, f, g, o = gates_ok(x @ Wx + h_prev @ Wh.T + b)   # (N, H) @ (4H, H): shapes clash
-    c = f * c_prev + i * g
-    return o * np.tanh(c), c
-
-
-def step_no_forget(x, h_prev, c_prev, Wx, Wh, b):
-    i, f, g, o = gates_ok(x @ Wx + h_prev @ Wh + b)
-    c = c_prev + i * g
-    return o * np.tanh(c), c
-
-
-def step_no_bias(x, h_prev, c_prev, Wx, Wh, b):
-    i, f, g, o = gates_ok(x @ Wx + h_prev @ Wh)
-    c = f * c_prev + i * g
-    return o * np.tanh(c), c
-
-
-def test_step_accepts_correct(capsys):
-    assert ex.check_lstm_step_forward(step_ok) is True
-    assert "correct" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("wrong, words", [
-    (step_no_tanh, "without the tanh"),
-    (step_swapped_gates, "swapped"),
-    (step_ifog, "i, f, o, g"),
-    (step_no_forget, "no forget gate"),
-    (step_no_bias, "off by up to"),
-])
-def test_step_rejects_typical_mistakes(capsys, wrong, words):
-    assert ex.check_lstm_step_forward(wrong) is False
-    out = capsys.readouterr().out
-    assert "not quite" in out and words in out
-
-
-def test_step_transposed_weight_is_reported(capsys):
-    assert ex.check_lstm_step_forward(step_transposed_weight) is False
-    out = capsys.readouterr().out
-    assert "raised ValueError" in out and "(H, 4H)" in out
-
-
-def test_step_stub_is_not_attempted(capsys):
-    assert ex.check_lstm_step_forward(stub) is None
-    assert "not attempted yet" in capsys.readouterr().out
-
-
-def test_step_checker_does_not_let_the_learner_mutate_its_cases():
-    def mutating(x, h_prev, c_prev, Wx, Wh, b):
-        out = step_ok(x, h_prev, c_prev, Wx, Wh, b)
-        c_prev += 100.0   # a learner bug that must not corrupt the reference
-        return out
-    assert ex.check_lstm_step_forward(mutating) is True
-
-
-# ---------------------------------------------------------------- lesson 04: cell backward
-def back_ok(dh, dc_next, c, c_prev, i, f, g, o):
-    dc = dc_next + dh * o * (1 - np.tanh(c) ** 2)
-    return dc * f, np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f),
-                                   dc * i * (1 - g ** 2), dh * np.tanh(c) * o * (1 - o)], axis=1)
-
-
-def back_no_h_path(dh, dc_next, c, c_prev, i, f, g, o):
-    dc = dc_next
-    return dc * f, np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f),
-                                   dc * i * (1 - g ** 2), dh * np.tanh(c) * o * (1 - o)], axis=1)
-
-
-def back_no_sigmoid_derivative(dh, dc_next, c, c_prev, i, f, g, o):
-    dc = dc_next + dh * o * (1 - np.tanh(c) ** 2)
-    return dc * f, np.concatenate([dc * g, dc * c_prev, dc * i * (1 - g ** 2),
-                                   dh * np.tanh(c)], axis=1)
-
-
-def back_no_tanh_derivative(dh, dc_next, c, c_prev, i, f, g, o):
-    dc = dc_next + dh * o
-    return dc * f, np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f),
-                                   dc * i * (1 - g ** 2), dh * np.tanh(c) * o * (1 - o)], axis=1)
+back_ok = cell_backward
+back_no_h_path = partial(cell_backward, through_h=False)
+back_no_sigmoid_derivative = partial(cell_backward, gate_slopes=False)
+back_no_tanh_derivative = partial(cell_backward, tanh_slope=False)
 
 
 def back_gate_order_ifog(dh, dc_next, c, c_prev, i, f, g, o):
@@ -209,62 +97,46 @@ def back_times_input_gate(dh, dc_next, c, c_prev, i, f, g, o):
     return dc_prev / f * i, da
 
 
-def test_backward_accepts_correct(capsys):
-    assert ex.check_cell_state_backward(back_ok) is True
-    assert "correct" in capsys.readouterr().out
+def test_step_checker_reports_a_learner_who_writes_into_its_inputs(capsys):
+    """Writing into c_prev is reported, and does not corrupt the checker's own cases."""
+    def mutating(x, h_prev, c_prev, Wx, Wh, b):
+        out = step_ok(x, h_prev, c_prev, Wx, Wh, b)
+        c_prev += 100.0
+        return out
+    assert not ex.check_lstm_step_forward(mutating)
+    assert "in place" in capsys.readouterr().out
+    assert ex.check_lstm_step_forward(step_ok)
 
 
-@pytest.mark.parametrize("wrong, words", [
-    (back_no_h_path, "misses the path through h_t"),
-    (back_no_sigmoid_derivative, "sigmoid derivatives"),
-    (back_no_tanh_derivative, "tanh derivative on the path"),
-    (back_gate_order_ifog, "order i, f, o, g"),
-    (back_times_input_gate, "instead of the forget gate"),
-])
-def test_backward_rejects_typical_mistakes(capsys, wrong, words):
-    assert ex.check_cell_state_backward(wrong) is False
+def test_step_transposed_weight_is_reported_with_the_shapes(capsys):
+    assert not ex.check_lstm_step_forward(step_transposed_weight)
     out = capsys.readouterr().out
-    assert "not quite" in out and words in out
+    assert "raised ValueError" in out and "(H, 4H)" in out
 
 
-def test_backward_stub_is_not_attempted(capsys):
-    assert ex.check_cell_state_backward(stub) is None
-    assert "not attempted yet" in capsys.readouterr().out
-
-
-def test_backward_reference_matches_numerical_gradient():
-    """The checker's own reference is right: compare it with central differences."""
+def test_backward_reference_passes_a_gradient_check():
+    """The checker's own reference is right: compare it with numerical gradients of
+    h = o * tanh(c), c = f * c_prev + i * g with respect to a and c_prev."""
     rng = np.random.default_rng(3)
-    N, H = 2, 3
-    a = rng.normal(size=(N, 4 * H))
-    c_prev, dh, dc_next = (rng.normal(size=(N, H)) for _ in range(3))
+    a, c_prev = rng.normal(size=(2, 12)), rng.normal(size=(2, 3))
 
-    def loss(a, c_prev):
+    def forward(a, c_prev):
         i, f, g, o = gates_ok(a)
         c = f * c_prev + i * g
-        return float(np.sum(dh * o * np.tanh(c)) + np.sum(dc_next * c))
+        return o * np.tanh(c), c
 
-    i, f, g, o = gates_ok(a)
-    c = f * c_prev + i * g
-    dc_prev, da = ex.lesson04._ref_cell_backward(dh, dc_next, c, c_prev, i, f, g, o)
-    eps = 1e-6
-    num_da = np.zeros_like(a)
-    for idx in np.ndindex(a.shape):
-        ap, am = a.copy(), a.copy()
-        ap[idx] += eps
-        am[idx] -= eps
-        num_da[idx] = (loss(ap, c_prev) - loss(am, c_prev)) / (2 * eps)
-    num_dc = np.zeros_like(c_prev)
-    for idx in np.ndindex(c_prev.shape):
-        cp, cm = c_prev.copy(), c_prev.copy()
-        cp[idx] += eps
-        cm[idx] -= eps
-        num_dc[idx] = (loss(a, cp) - loss(a, cm)) / (2 * eps)
-    np.testing.assert_allclose(da, num_da, rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(dc_prev, num_dc, rtol=1e-6, atol=1e-8)
+    def backward(dout, a, c_prev):
+        i, f, g, o = gates_ok(a)
+        dc_prev, da = ex.lesson04._ref_cell_backward(*dout, f * c_prev + i * g, c_prev,
+                                                      i, f, g, o)
+        return da, dc_prev
+
+    errors = gradcheck.check_function_gradient(forward, backward, a, c_prev,
+                                               names=["a", "c_prev"], verbose=False)
+    assert max(errors.values()) < gradcheck.OK_BELOW, errors
 
 
-# ---------------------------------------------------------------- lesson 05: windows
+# ---------------------------------------------------------------- lesson 05
 def windows_ok(series, tau):
     T = len(series)
     return np.stack([series[t:t + tau] for t in range(T - tau)]), series[tau:]
@@ -296,82 +168,62 @@ def windows_column_target(series, tau):
     return X, y[:, None]
 
 
-def test_windows_accepts_correct(capsys):
-    assert ex.check_make_windows(windows_ok) is True
-    assert "correct" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("wrong, words", [
-    (windows_off_by_one_target, "off by one"),
-    (windows_one_too_many, "exactly T - tau"),
-    (windows_with_target_inside, "goes into y"),
-    (windows_reversed, "reversed"),
-    (windows_column_target, "shape (T - tau,)"),
-])
-def test_windows_rejects_typical_mistakes(capsys, wrong, words):
-    assert ex.check_make_windows(wrong) is False
-    out = capsys.readouterr().out
-    assert "not quite" in out and words in out
-
-
-def test_windows_stub_is_not_attempted(capsys):
-    assert ex.check_make_windows(stub) is None
-    assert "not attempted yet" in capsys.readouterr().out
-
-
-# ---------------------------------------------------------------- lesson 05: autoregression
-def ar_ok(predict, window, n_steps):
+def autoregress(predict, window, n_steps, *, slide=lambda w, p: np.append(w[1:], p)):
+    """n_steps predictions, each fed back; ``slide(window, p)`` makes the next window."""
     window = np.array(window, dtype=float)
     preds = []
     for _ in range(n_steps):
         p = float(predict(window[None, :])[0])
         preds.append(p)
-        window = np.append(window[1:], p)
+        window = slide(window, p)
     return np.array(preds)
 
 
-def ar_frozen_window(predict, window, n_steps):
-    return np.array([float(predict(np.asarray(window)[None, :])[0]) for _ in range(n_steps)])
+ar_ok = autoregress
+ar_frozen_window = partial(autoregress, slide=lambda w, p: w)
+ar_prepends = partial(autoregress, slide=lambda w, p: np.concatenate([[p], w[:-1]]))
+ar_growing_window = partial(autoregress, slide=lambda w, p: np.append(w, p))
 
 
-def ar_prepends(predict, window, n_steps):
-    window = np.array(window, dtype=float)
-    preds = []
-    for _ in range(n_steps):
-        p = float(predict(window[None, :])[0])
-        preds.append(p)
-        window = np.concatenate([[p], window[:-1]])
-    return np.array(preds)
-
-
-def ar_growing_window(predict, window, n_steps):
-    window = list(window)
-    preds = []
-    for _ in range(n_steps):
-        p = float(predict(np.array(window)[None, :])[0])
-        preds.append(p)
-        window.append(p)
-    return np.array(preds)
-
-
-def test_autoregressive_accepts_correct(capsys):
-    assert ex.check_autoregressive_predict(ar_ok) is True
-    assert "correct" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("wrong, words", [
-    (ar_frozen_window, "same window"),
-    (ar_prepends, "at the front"),
-    (ar_growing_window, "raised ValueError"),
-])
-def test_autoregressive_rejects_typical_mistakes(capsys, wrong, words):
-    assert ex.check_autoregressive_predict(wrong) is False
-    assert words in capsys.readouterr().out
-
-
-def test_autoregressive_stub_is_not_attempted(capsys):
-    assert ex.check_autoregressive_predict(stub) is None
-    assert "not attempted yet" in capsys.readouterr().out
+EXERCISES = [
+    Exercise(ex.check_lstm_gates, "lstm_gates", gates_ok, [
+        Mistake(gates_ifog, "i, f, o, g"),
+        Mistake(gates_swapped_if, "swapped"),
+        Mistake(gates_no_activation, "no nonlinearities"),
+        Mistake(gates_all_sigmoid, "sigmoid on all four"),
+        Mistake(gates_interleaved, "interleaved"),
+        # splitting along the batch axis fails on a batch of 3: reported, not raised
+        Mistake(gates_split_wrong_axis, "raised ValueError", numeric=False),
+        Mistake(lambda a: np.concatenate(gates_ok(a), axis=1), "tuple of 4 arrays",
+                numeric=False),
+    ]),
+    Exercise(ex.check_lstm_step_forward, "lstm_step_forward", step_ok, [
+        Mistake(step_no_tanh, "without the tanh"),
+        Mistake(step_swapped_gates, "swapped"),
+        Mistake(step_ifog, "i, f, o, g"),
+        Mistake(step_no_forget, "no forget gate"),
+        Mistake(step_no_bias, "off by up to"),
+    ]),
+    Exercise(ex.check_cell_state_backward, "cell_state_backward", back_ok, [
+        Mistake(back_no_h_path, "misses the path through h_t"),
+        Mistake(back_no_sigmoid_derivative, "sigmoid derivatives"),
+        Mistake(back_no_tanh_derivative, "tanh derivative on the path"),
+        Mistake(back_gate_order_ifog, "order i, f, o, g"),
+        Mistake(back_times_input_gate, "instead of the forget gate"),
+    ]),
+    Exercise(ex.check_make_windows, "make_windows", windows_ok, [
+        Mistake(windows_off_by_one_target, "off by one"),
+        Mistake(windows_one_too_many, "exactly T - tau"),
+        Mistake(windows_with_target_inside, "goes into y"),
+        Mistake(windows_reversed, "reversed"),
+        Mistake(windows_column_target, "shape (T - tau,)"),
+    ]),
+    Exercise(ex.check_autoregressive_predict, "autoregressive_predict", ar_ok, [
+        Mistake(ar_frozen_window, "same window"),
+        Mistake(ar_prepends, "at the front"),
+        Mistake(ar_growing_window, "raised ValueError", numeric=False),
+    ]),
+]
 
 
 # ---------------------------------------------------------------- references against the package

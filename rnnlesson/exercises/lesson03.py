@@ -2,7 +2,7 @@
 
 Three exercises, one checker each:
 
-* :func:`check_param_count` for ``param_count(layer, input_dim, units) -> int``: the number
+* :func:`check_layer_param_count` for ``param_count(layer, input_dim, units) -> int``: the number
   of weights of a ``'simple_rnn'``, ``'lstm'``, ``'gru'`` (Keras's ``reset_after=True``),
   ``'dense'`` or ``'embedding'`` layer (for an embedding, ``input_dim`` is the vocabulary
   size V and ``units`` the vector size E).
@@ -13,15 +13,14 @@ Three exercises, one checker each:
   the ``return_sequences`` flag of each layer in a stack of ``n_recurrent`` recurrent
   layers followed by one ``Dense`` layer that classifies the whole sequence.
 
-Like every checker in ``rnnlesson.exercises`` they return True (correct), False (wrong)
-or None (not attempted yet), print a verdict and a hint, and never raise.
+Each prints a verdict with a hint and returns a
+:class:`~rnnlesson.exercises.harness.CheckResult`; ``strict=True`` raises ``AssertionError``
+instead when the answer is not right (see :mod:`rnnlesson.exercises.harness`).
 """
 
 from __future__ import annotations
 
-import numbers
-
-from .lesson01 import _call, _run, _Wrong
+from .harness import Formula, Wrong, call, check_counts, run_check
 
 __all__ = ["check_layer_param_count", "check_output_shape", "check_return_sequences"]
 
@@ -40,128 +39,168 @@ def _reference_count(layer: str, d: int, h: int) -> int:
     raise ValueError(layer)
 
 
-def check_layer_param_count(param_count):
+def _core(d, h):
+    """One SimpleRNN's worth: kernel (d, h), recurrent kernel (h, h), bias (h,)."""
+    return h * (h + d) + h
+
+
+_RECURRENT_HINT = ("An LSTM has four gates (i, f, c, o), each with its own kernel, recurrent "
+                   "kernel and bias; a GRU has three and, with reset_after=True, two biases "
+                   "per gate.")
+
+#: the typical mistakes for each kind of layer, as formulas of (layer, d, h)
+_COUNT_MISTAKES = {
+    "simple_rnn": [
+        Formula("the bias is missing", lambda _, d, h: h * (h + d),
+                "Each of the H units has one bias: add H."),
+        Formula("the recurrent kernel (H, H) is missing", lambda _, d, h: h * d + h,
+                "A recurrent layer also multiplies h_{t-1} by an (H, H) matrix."),
+        Formula("the input kernel (D, H) is missing", lambda _, d, h: h * h + h,
+                "The input x_t of size D is multiplied by a (D, H) matrix."),
+    ],
+    "lstm": [
+        Formula("you counted one SimpleRNN's worth of weights", lambda _, d, h: _core(d, h),
+                _RECURRENT_HINT),
+        Formula("you counted three gates", lambda _, d, h: 3 * _core(d, h),
+                "An LSTM has four gates: i, f, c (the candidate) and o."),
+        Formula("the biases are missing", lambda _, d, h: 4 * h * (h + d),
+                "Each of the four gates has a bias of H numbers: add 4H."),
+        Formula("the recurrent kernel (H, 4H) is missing", lambda _, d, h: 4 * (h * d + h),
+                "Every gate also multiplies h_{t-1}: add an (H, 4H) recurrent kernel."),
+    ],
+    "gru": [
+        Formula("you counted one SimpleRNN's worth of weights", lambda _, d, h: _core(d, h),
+                _RECURRENT_HINT),
+        Formula("you counted four gates", lambda _, d, h: 4 * _core(d, h),
+                "A GRU has three gates: z, r and h."),
+        Formula("you counted one bias per GRU gate", lambda _, d, h: 3 * _core(d, h),
+                "With reset_after=True (Keras's default) the GRU's bias has shape (2, 3H): "
+                "one for the input part, one for the recurrent part."),
+        Formula("the biases are missing", lambda _, d, h: 3 * h * (h + d),
+                "The GRU's bias has shape (2, 3H) with reset_after=True: add 6H."),
+    ],
+    "dense": [
+        Formula("the bias is missing", lambda _, d, h: d * h,
+                "A Dense layer has one bias per unit."),
+        Formula("the bias has the input's size", lambda _, d, h: d * h + d,
+                "The bias has one entry per output unit: shape (units,)."),
+    ],
+    "embedding": [
+        Formula("an Embedding has no bias", lambda _, d, h: d * h + h,
+                "An Embedding is a plain (V, E) table: V * E numbers."),
+    ],
+}
+
+_COUNT_CASES = [("simple_rnn", 32, 32), ("simple_rnn", 1, 16), ("simple_rnn", 100, 8),
+                ("lstm", 32, 32), ("lstm", 1, 256), ("gru", 32, 32), ("gru", 5, 7),
+                ("dense", 32, 1), ("dense", 64, 10), ("embedding", 10000, 32)]
+
+
+def _layer_param_count_body(param_count):
+    notes = []
+    for layer, mistakes in _COUNT_MISTAKES.items():
+        # all the cases of one kind together, so that a mistake is told by its formula
+        # over cases with D != H as well as D == H, not by one number
+        notes.append(check_counts(
+            param_count, [c for c in _COUNT_CASES if c[0] == layer],
+            _reference_count, mistakes, show=lambda lyr, d, h: f"param_count({lyr!r}, {d}, {h})",
+            hint="That is not the count Keras's summary() would print. Write down the shape "
+                 "of every weight array of the layer, multiply out each shape and add them up."))
+    return ("All ten counts match Keras's summary(), from SimpleRNN(32) on 32 inputs "
+            "(2,080) to Embedding(10000, 32) (320,000).", next((n for n in notes if n), ""))
+
+
+def check_layer_param_count(param_count, *, strict=False):
     """Check ``param_count(layer, input_dim, units) -> int`` for five kinds of layer.
 
     ``layer`` is one of ``'simple_rnn'``, ``'lstm'``, ``'gru'``, ``'dense'``,
-    ``'embedding'``. Returns True, False or None (not attempted); prints a verdict.
+    ``'embedding'``. A whole number given as a float (2080.0) is accepted with a note.
+
+    Prints the verdict and returns a CheckResult (truthy when correct); with
+    ``strict=True`` an answer that is not right raises AssertionError instead.
     """
-    cases = [("simple_rnn", 32, 32), ("simple_rnn", 1, 16), ("simple_rnn", 100, 8),
-             ("lstm", 32, 32), ("lstm", 1, 256), ("gru", 32, 32), ("gru", 5, 7),
-             ("dense", 32, 1), ("dense", 64, 10), ("embedding", 10000, 32)]
-
-    def body():
-        for layer, d, h in cases:
-            got = _call(param_count, layer, d, h)
-            if isinstance(got, bool) or not isinstance(got, numbers.Integral):
-                raise _Wrong(
-                    f"param_count({layer!r}, {d}, {h}) returned {got!r}; expected a whole number.",
-                    "Return an int, e.g. `return h * (h + d) + h`.")
-            want = _reference_count(layer, d, h)
-            if got == want:
-                continue
-            core = h * (h + d) + h
-            hints = {
-                core - h: ("the bias is missing.", "Each of the H units has one bias: add H."),
-                h * d + h: ("the recurrent kernel (H, H) is missing.",
-                            "A recurrent layer also multiplies h_{t-1} by an (H, H) matrix."),
-                h * h + h: ("the input kernel (D, H) is missing.",
-                            "The input x_t of size D is multiplied by a (D, H) matrix."),
-                core: ("you counted one SimpleRNN's worth of weights.",
-                       "An LSTM has four gates (i, f, c, o), each with its own kernel, "
-                       "recurrent kernel and bias; a GRU has three and, with "
-                       "reset_after=True, two biases per gate."),
-                4 * core: ("you counted four gates.", "A GRU has three gates: z, r and h."),
-                3 * core: ("you counted one bias per GRU gate.",
-                           "With reset_after=True (Keras's default) the GRU's bias has shape "
-                           "(2, 3H): one for the input part, one for the recurrent part."),
-                d * h: ("the bias is missing.", "A Dense layer has one bias per unit."),
-                d * h + d: ("the bias has the input's size.",
-                            "The bias has one entry per output unit: shape (units,)."),
-                d * h + h + h: ("an Embedding has no bias.",
-                                "An Embedding is a plain (V, E) table: V * E numbers."),
-            }
-            message, hint = hints.get(got, (
-                "that is not the count Keras's summary() would print.",
-                "Write down the shape of every weight array of the layer, multiply out "
-                "each shape and add them up."))
-            raise _Wrong(f"param_count({layer!r}, {d}, {h}) = {got}, expected {want}: {message}",
-                         hint)
-        return ("All ten counts match Keras's summary(), from SimpleRNN(32) on 32 inputs "
-                "(2,080) to Embedding(10000, 32) (320,000).")
-
-    return _run("param_count", body)
+    return run_check("param_count", _layer_param_count_body, param_count, strict=strict)
 
 
-def check_output_shape(output_shape):
-    """Check ``output_shape(input_shape, units, return_sequences) -> tuple``."""
+def _output_shape_body(output_shape):
     cases = [((32, 500, 32), 32, False), ((32, 500, 32), 32, True), ((1, 8, 18), 64, True),
              ((None, 50, 1), 16, False), ((None, 50, 1), 16, True), ((7, 1, 3), 5, True)]
-
-    def body():
-        for shape, units, rs in cases:
-            got = _call(output_shape, shape, units, rs)
-            n, t, d = shape
-            want = (n, t, units) if rs else (n, units)
-            if got is None:
-                raise _Wrong(f"output_shape{(shape, units, rs)} returned None.",
-                             "Did you forget the `return` statement?")
-            try:
-                got_t = tuple(got)
-            except TypeError:
-                raise _Wrong(f"output_shape{(shape, units, rs)} returned {got!r}; expected "
-                             "a tuple such as (32, 500, 16).", "Return a tuple.") from None
-            if got_t == want:
-                continue
-            if rs and got_t == (n, units):
-                raise _Wrong(f"output_shape{(shape, units, rs)} = {got_t}, expected {want}: with "
-                             "return_sequences=True the time axis stays.",
-                             "return_sequences=True returns h_1 ... h_T: one vector per step.")
-            if not rs and got_t == (n, t, units):
-                raise _Wrong(f"output_shape{(shape, units, rs)} = {got_t}, expected {want}: "
-                             "by default only the last state comes out.",
-                             "return_sequences=False returns h_T alone, shape (N, units).")
-            if got_t in ((n, t, d), (n, d)):
-                raise _Wrong(f"output_shape{(shape, units, rs)} = {got_t}, expected {want}: the "
-                             "feature size D of the input does not survive the layer.",
-                             "A recurrent layer's output has `units` features, whatever D is.")
-            raise _Wrong(f"output_shape{(shape, units, rs)} = {got_t}, expected {want}.",
-                         "Batch first: (N, T, units) with the time axis, (N, units) without.")
-        return "Your shapes match the layer's compute_output_shape on six cases."
-
-    return _run("output_shape", body)
+    for shape, units, rs in cases:
+        got = call(output_shape, shape, units, rs)
+        n, t, d = shape
+        want = (n, t, units) if rs else (n, units)
+        show = f"output_shape{(shape, units, rs)}"
+        if got is None:
+            raise Wrong(f"{show} returned None.", "Did you forget the `return` statement?")
+        try:
+            got_t = tuple(got)
+        except TypeError:
+            raise Wrong(f"{show} returned {got!r}; expected a tuple such as (32, 500, 16).",
+                        "Return a tuple.") from None
+        if got_t == want:
+            continue
+        if rs and got_t == (n, units):
+            raise Wrong(f"{show} = {got_t}, expected {want}: with return_sequences=True the "
+                        "time axis stays.",
+                        "return_sequences=True returns h_1 ... h_T: one vector per step.")
+        if not rs and got_t == (n, t, units):
+            raise Wrong(f"{show} = {got_t}, expected {want}: by default only the last state "
+                        "comes out.", "return_sequences=False returns h_T alone, shape (N, units).")
+        if got_t in ((n, t, d), (n, d)):
+            raise Wrong(f"{show} = {got_t}, expected {want}: the feature size D of the input "
+                        "does not survive the layer.",
+                        "A recurrent layer's output has `units` features, whatever D is.")
+        raise Wrong(f"{show} = {got_t}, expected {want}.",
+                    "Batch first: (N, T, units) with the time axis, (N, units) without.")
+    return "Your shapes match the layer's compute_output_shape on six cases."
 
 
-def check_return_sequences(choose_return_sequences):
-    """Check ``choose_return_sequences(n_recurrent) -> list[bool]`` for stacks of 1 to 4."""
+def check_output_shape(output_shape, *, strict=False):
+    """Check ``output_shape(input_shape, units, return_sequences) -> tuple``.
 
-    def body():
-        for n in (1, 2, 3, 4):
-            got = _call(choose_return_sequences, n)
-            want = [True] * (n - 1) + [False]
-            if got is None:
-                raise _Wrong(f"choose_return_sequences({n}) returned None.",
-                             "Did you forget the `return` statement?")
-            try:
-                got_l = [bool(v) for v in got]
-            except TypeError:
-                raise _Wrong(f"choose_return_sequences({n}) returned {got!r}; expected a "
-                             "list of True/False.",
-                             "Return a list such as [True, False].") from None
-            if got_l == want:
-                continue
-            if len(got_l) != n:
-                raise _Wrong(f"choose_return_sequences({n}) has {len(got_l)} flags; expected "
-                             f"{n}, one per recurrent layer.", "One flag for each layer.")
-            if got_l and got_l[-1]:
-                raise _Wrong(f"choose_return_sequences({n}) = {got_l}: the last recurrent layer "
-                             "returns the whole sequence, so Dense would classify every "
-                             "time step instead of the review.",
-                             "The last recurrent layer hands one vector (h_T) to Dense: False.")
-            raise _Wrong(f"choose_return_sequences({n}) = {got_l}, expected {want}: a recurrent "
-                         "layer that feeds another recurrent layer must hand it the whole "
-                         "sequence.", "Every layer but the last needs return_sequences=True; "
-                         "otherwise the next one gets (N, H) and raises the shape error you saw.")
-        return "Every recurrent layer but the last returns sequences, for stacks of 1 to 4."
+    ``input_shape`` is (N, T, D) (N may be None); the answer is (N, T, units) with
+    ``return_sequences=True`` and (N, units) without.
 
-    return _run("choose_return_sequences", body)
+    Prints the verdict and returns a CheckResult (truthy when correct); with
+    ``strict=True`` an answer that is not right raises AssertionError instead.
+    """
+    return run_check("output_shape", _output_shape_body, output_shape, strict=strict)
+
+
+def _return_sequences_body(choose_return_sequences):
+    for n in (1, 2, 3, 4):
+        got = call(choose_return_sequences, n)
+        want = [True] * (n - 1) + [False]
+        show = f"choose_return_sequences({n})"
+        if got is None:
+            raise Wrong(f"{show} returned None.", "Did you forget the `return` statement?")
+        try:
+            got_l = [bool(v) for v in got]
+        except TypeError:
+            raise Wrong(f"{show} returned {got!r}; expected a list of True/False.",
+                        "Return a list such as [True, False].") from None
+        if got_l == want:
+            continue
+        if len(got_l) != n:
+            raise Wrong(f"{show} has {len(got_l)} flags; expected {n}, one per recurrent layer.",
+                        "One flag for each layer.")
+        if got_l and got_l[-1]:
+            raise Wrong(f"{show} = {got_l}: the last recurrent layer returns the whole "
+                        "sequence, so Dense would classify every time step instead of the "
+                        "review.",
+                        "The last recurrent layer hands one vector (h_T) to Dense: False.")
+        raise Wrong(f"{show} = {got_l}, expected {want}: a recurrent layer that feeds another "
+                    "recurrent layer must hand it the whole sequence.",
+                    "Every layer but the last needs return_sequences=True; otherwise the next "
+                    "one gets (N, H) and raises the shape error you saw.")
+    return "Every recurrent layer but the last returns sequences, for stacks of 1 to 4."
+
+
+def check_return_sequences(choose_return_sequences, *, strict=False):
+    """Check ``choose_return_sequences(n_recurrent) -> list[bool]`` for stacks of 1 to 4.
+
+    Prints the verdict and returns a CheckResult (truthy when correct); with
+    ``strict=True`` an answer that is not right raises AssertionError instead.
+    """
+    return run_check("choose_return_sequences", _return_sequences_body,
+                     choose_return_sequences, strict=strict)

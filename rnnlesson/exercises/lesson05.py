@@ -9,15 +9,17 @@ Two exercises, each a function the learner writes in the notebook:
   shape (tau,) and predict ``n_steps`` values, feeding each prediction back in as
   the newest input. ``predict`` maps windows (N, tau) to predictions (N,).
 
-The checkers print a verdict and name a typical mistake when the answer matches one;
-a stub still raising ``NotImplementedError`` gets "not attempted yet" and ``None``.
+The checkers name a typical mistake when the answer matches one. Each prints a verdict
+with a hint and returns a :class:`~rnnlesson.exercises.harness.CheckResult`;
+``strict=True`` raises ``AssertionError`` instead when the answer is not right (see
+:mod:`rnnlesson.exercises.harness`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .lesson04 import _OK, _WRONG, _call, _error, _not_callable, _stub
+from .harness import ROUNDINGS, Wrong, as_answer, call, close, run_check
 
 __all__ = ["check_make_windows", "check_autoregressive_predict"]
 
@@ -28,72 +30,75 @@ def _ref_windows(series, tau):
     return X, series[tau:].copy()
 
 
-def _arr(a, what, name):
+def _numbers(a, what):
+    """``a`` as a float64 array of any shape, or Wrong."""
     try:
-        return np.asarray(a, dtype=np.float64)
+        arr = np.asarray(a, dtype=np.float64)
     except (TypeError, ValueError):
-        print(f"{_WRONG} {name}: {what} is not an array of numbers (got {type(a).__name__}).")
-        return None
+        raise Wrong(f"{what} is not an array of numbers (got {type(a).__name__}).",
+                    "Return numpy arrays.") from None
+    return arr
 
 
 # ---------------------------------------------------------------- exercise 1: windows
-def check_make_windows(make_windows):
+def _windows_hint(X, y, Xw, yw, series, T, tau):
+    """What went wrong, from the shapes and values of X (T - tau, tau) and y (T - tau,)."""
+    if y.shape == (T - tau, 1) or X.shape == (T - tau, tau, 1):
+        return ("X or y has an extra axis.",
+                f"Return X of shape (T - tau, tau) = {Xw.shape} and y of shape (T - tau,) = "
+                f"{yw.shape}; the notebook adds the feature axis for the RNN later.")
+    if X.shape in ((T - tau + 1, tau), (T - tau - 1, tau)):
+        return (f"there are {X.shape[0]} windows.",
+                f"There are exactly T - tau = {T - tau} windows that have a next value to "
+                "predict.")
+    if X.shape == (T - tau, tau + 1):
+        return ("each window holds tau + 1 values.",
+                "Each window holds tau values; the value after it goes into y, not into X.")
+    if X.shape == Xw.shape and y.shape == yw.shape and close(X, Xw, terms=1) \
+            and close(y, series[tau - 1:T - 1], terms=1):
+        return ("y is off by one: it repeats the last value of each window.",
+                "The target of window series[t:t+tau] is series[t+tau], the NEXT value.")
+    if X.shape == Xw.shape and close(X, Xw[:, ::-1], terms=1):
+        return ("the values inside each window are reversed.",
+                "Keep time order, oldest first: X[t] = series[t:t+tau].")
+    if X.shape == (tau, T - tau):
+        return ("X looks transposed.", f"One row per window, shape {Xw.shape}.")
+    return (f"got X of shape {X.shape} and y of shape {y.shape}.",
+            f"Expected X of shape {Xw.shape} starting {Xw[0].tolist()} and y of shape "
+            f"{yw.shape} starting {yw[:3].tolist()}.")
+
+
+def _windows_body(make_windows):
+    for T, tau in [(10, 3), (25, 4), (7, 1), (12, 6)]:
+        series = np.arange(T, dtype=np.float64) * 1.5 + 0.25   # each value tells its index
+        what = f"make_windows(series, tau) for T={T}, tau={tau}"
+        out = call(make_windows, series, tau,
+                   hint="Try your function on a short series by hand, e.g. "
+                        "make_windows(np.arange(6.0), 2), and print what it returns.")
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise Wrong(f"{what} should return a pair (X, y); it returned "
+                        f"{type(out).__name__}.", "End with `return X, y`.")
+        X, y = _numbers(out[0], f"X from {what}"), _numbers(out[1], f"y from {what}")
+        Xw, yw = _ref_windows(series, tau)
+        # the windows are copies of the series: exact in any float dtype
+        if X.shape == Xw.shape and y.shape == yw.shape and close(X, Xw, terms=1) \
+                and close(y, yw, terms=1):
+            continue
+        message, hint = _windows_hint(X, y, Xw, yw, series, T, tau)
+        raise Wrong(f"{what}: {message}", hint)
+    return "T - tau windows, each followed by the value to predict."
+
+
+def check_make_windows(make_windows, *, strict=False):
     """Check ``make_windows(series, tau) -> (X, y)``.
 
     ``series`` has shape (T,); ``X`` must have shape (T - tau, tau) with row t equal to
     series[t : t + tau], and ``y`` shape (T - tau,) with y[t] = series[t + tau].
-    Prints a verdict; returns True, False, or None while not attempted.
+
+    Prints the verdict and returns a CheckResult (truthy when correct); with
+    ``strict=True`` an answer that is not right raises AssertionError instead.
     """
-    name = "make_windows"
-    if _not_callable(make_windows, name):
-        return False
-    for T, tau in [(10, 3), (25, 4), (7, 1), (12, 6)]:
-        series = np.arange(T, dtype=np.float64) * 1.5 + 0.25   # each value tells its index
-        status, out = _call(make_windows, series.copy(), tau)
-        if status == "stub":
-            return _stub(name)
-        if status == "error":
-            return _error(name, out, "try your function on a short series by hand, e.g. "
-                          "make_windows(np.arange(6.0), 2), and print what it returns.")
-        if not isinstance(out, (tuple, list)) or len(out) != 2:
-            print(f"{_WRONG} {name} should return a pair (X, y); it returned "
-                  f"{type(out).__name__}.")
-            return False
-        X, y = _arr(out[0], "X", name), _arr(out[1], "y", name)
-        if X is None or y is None:
-            return False
-        Xw, yw = _ref_windows(series, tau)
-        if X.shape == Xw.shape and y.shape == yw.shape and np.allclose(X, Xw) \
-                and np.allclose(y, yw):
-            continue
-        print(f"{_WRONG} {name}: not quite (series of length T={T}, tau={tau}).")
-        if y.shape == (T - tau, 1) or X.shape == (T - tau, tau, 1):
-            print(f"   Hint: return X of shape (T - tau, tau) = {Xw.shape} and y of shape "
-                  f"(T - tau,) = {yw.shape}; the notebook adds the feature axis for the RNN "
-                  "later.")
-        elif X.shape == (T - tau + 1, tau) or X.shape == (T - tau - 1, tau):
-            print(f"   Hint: there are exactly T - tau = {T - tau} windows that have a next "
-                  f"value to predict; you made {X.shape[0]}.")
-        elif X.shape == (T - tau, tau + 1):
-            print("   Hint: each window holds tau values; the value after it goes into y, "
-                  "not into X.")
-        elif X.shape == Xw.shape and np.allclose(X, Xw) and y.shape == yw.shape \
-                and np.allclose(y, series[tau - 1:T - 1]):
-            print("   Hint: y is off by one: it repeats the last value of each window. "
-                  "The target of window series[t:t+tau] is series[t+tau], the NEXT value.")
-        elif X.shape == Xw.shape and np.allclose(X, Xw[:, ::-1]):
-            print("   Hint: the values inside each window are reversed; keep time order, "
-                  "oldest first: X[t] = series[t:t+tau].")
-        elif X.shape == (tau, T - tau):
-            print(f"   Hint: X looks transposed: one row per window, shape {Xw.shape}.")
-        else:
-            print(f"   Expected X of shape {Xw.shape} starting {Xw[0].tolist()} and y of "
-                  f"shape {yw.shape} starting {yw[:3].tolist()}; got X of shape {X.shape} "
-                  f"and y of shape {y.shape}.")
-        return False
-    print(f"{_OK} make_windows: correct! T - tau windows, each followed by the value to "
-          "predict.")
-    return True
+    return run_check("make_windows", _windows_body, make_windows, strict=strict)
 
 
 # ---------------------------------------------------------------- exercise 2: autoregression
@@ -125,49 +130,47 @@ def _ref_autoregressive(predict, window, n_steps):
     return out
 
 
-def check_autoregressive_predict(autoregressive_predict):
+def _autoregressive_body(autoregressive_predict):
+    for tau, n_steps in [(4, 6), (3, 10), (5, 1)]:
+        window = np.linspace(1.0, 2.0, tau) ** 2
+        rec = _Recorder(tau)
+        what = f"autoregressive_predict(predict, window, n_steps) for tau={tau}, n_steps={n_steps}"
+        out = call(autoregressive_predict, rec, window, n_steps,
+                   hint="predict takes a batch of windows, shape (N, tau): pass "
+                        "window[None, :] and keep the window exactly tau values long.")
+        want = _ref_autoregressive(_Recorder(tau), window, n_steps)
+        got = np.asarray(out) if out is not None else out
+        if got is not None and got.size == n_steps:
+            got = got.reshape(-1)    # a column (n_steps, 1) is fine too
+        got = as_answer(got, want, what,
+                        hint=f"Return one prediction per step, shape ({n_steps},).")
+        # each prediction is a tau-term dot product fed back n_steps times
+        if close(got, want, terms=n_steps * (tau + ROUNDINGS)):
+            continue
+        first = rec.calls[0] if rec.calls else None
+        if first is not None and len(rec.calls) >= 2 and \
+                all(np.array_equal(c, first) for c in rec.calls):
+            raise Wrong(f"{what}: every prediction was made from the same window.",
+                        "After each step, drop the oldest value and append the new prediction.")
+        if len(rec.calls) >= 2 and close(rec.calls[1][0, 0], want[0], terms=tau + ROUNDINGS):
+            raise Wrong(f"{what}: the new prediction went in at the front of the window.",
+                        "Time runs left to right: drop window[0] and append the prediction at "
+                        "the end.")
+        raise Wrong(f"{what}: the first predictions are {np.round(got[:3], 4).tolist()}.",
+                    f"Expected {np.round(want[:3], 4).tolist()}: predict from the window, then "
+                    "slide the window one step, with the prediction as its newest value.")
+    return "Each prediction becomes the newest input of the next step."
+
+
+def check_autoregressive_predict(autoregressive_predict, *, strict=False):
     """Check ``autoregressive_predict(predict, window, n_steps) -> preds``.
 
     ``predict`` maps a batch of windows (N, tau) to predictions (N,); ``window`` is the
     last tau known values, shape (tau,); ``preds`` must have shape (n_steps,), each
     prediction made from a window whose newest values are the earlier predictions.
-    Prints a verdict; returns True, False, or None while not attempted.
+
+    Prints the verdict and returns a CheckResult (truthy when correct); with
+    ``strict=True`` an answer that is not right raises AssertionError instead.
     """
-    name = "autoregressive_predict"
-    if _not_callable(autoregressive_predict, name):
-        return False
-    for tau, n_steps in [(4, 6), (3, 10), (5, 1)]:
-        window = np.linspace(1.0, 2.0, tau) ** 2
-        rec = _Recorder(tau)
-        status, out = _call(autoregressive_predict, rec, window.copy(), n_steps)
-        if status == "stub":
-            return _stub(name)
-        if status == "error":
-            return _error(name, out, "predict takes a batch of windows, shape (N, tau): pass "
-                          "window[None, :] and keep the window exactly tau values long.")
-        got = _arr(out, "the result", name)
-        if got is None:
-            return False
-        got = got.reshape(-1) if got.size == n_steps else got
-        want = _ref_autoregressive(_Recorder(tau), window, n_steps)
-        if got.shape == want.shape and np.allclose(got, want):
-            continue
-        print(f"{_WRONG} {name}: not quite (tau={tau}, n_steps={n_steps}).")
-        first = rec.calls[0] if rec.calls else None
-        if got.shape != want.shape:
-            print(f"   Hint: return one prediction per step, shape ({n_steps},); got "
-                  f"{got.shape}.")
-        elif first is not None and len(rec.calls) >= 2 and \
-                all(np.allclose(c, first) for c in rec.calls):
-            print("   Hint: every prediction was made from the same window. After each "
-                  "step, drop the oldest value and append the new prediction.")
-        elif len(rec.calls) >= 2 and np.allclose(rec.calls[1][0, 0], want[0]):
-            print("   Hint: the new prediction went in at the front of the window. Time runs "
-                  "left to right: drop window[0] and append the prediction at the end.")
-        else:
-            print(f"   Expected the first predictions {np.round(want[:3], 4).tolist()}; got "
-                  f"{np.round(got[:3], 4).tolist()}.")
-        return False
-    print(f"{_OK} autoregressive_predict: correct! Each prediction becomes the newest input "
-          "of the next step.")
-    return True
+    return run_check("autoregressive_predict", _autoregressive_body, autoregressive_predict,
+                     strict=strict)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from numerics import assert_close, rnn_terms
 
+from rnnlesson.cells import LSTMCell
 from rnnlesson.gradcheck import check_layer_gradients, numerical_gradient, rel_error
 from rnnlesson.layers import LSTM
-from rnnlesson.layers.lstm import LSTMCell
 
 TOL = 1e-7
 
@@ -261,7 +261,7 @@ def test_cell_backward_without_forward_raises():
 
 def test_cell_bad_inputs():
     cell = LSTMCell(4, input_dim=3)
-    with pytest.raises(ValueError, match=r"expects input of shape \(N, D\); got \(2, 5, 3\)"):
+    with pytest.raises(ValueError, match=r"x_t of shape \(N, D\); got \(2, 5, 3\)"):
         cell.forward(np.zeros((2, 5, 3)))
     with pytest.raises(ValueError, match="built for D=3"):
         cell.forward(np.zeros((2, 4)))

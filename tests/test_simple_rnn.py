@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from numerics import assert_close, rnn_terms, tolerances
 
+from rnnlesson.cells import SimpleRNNCell
 from rnnlesson.gradcheck import check_function_gradient, check_layer_gradients
 from rnnlesson.layers import SimpleRNN
-from rnnlesson.layers.simple_rnn import SimpleRNNCell
 
 TOL = 1e-7
 EPS = 1e-5  # cells: central differences, truncation error ~eps^2, rounding ~1e-16/eps
@@ -396,7 +396,7 @@ def test_wrong_dy_shape():
 
 def test_cell_errors():
     cell = SimpleRNNCell(4)
-    with pytest.raises(RuntimeError, match=r"no cached step"):
+    with pytest.raises(RuntimeError, match=r"no forward step left"):
         cell.backward(np.zeros((2, 4)))
     with pytest.raises(ValueError, match=r"x_t of shape \(N, D\); got \(2, 3, 5\)"):
         cell.forward(np.zeros((2, 3, 5)))
@@ -409,7 +409,7 @@ def test_cell_errors():
         cell.backward(np.zeros(4))
     dx, dh = cell.backward(np.zeros((2, 4)))  # the failed call left the cached step in place
     assert dx.shape == (2, 5) and dh.shape == (2, 4)
-    with pytest.raises(RuntimeError, match=r"no cached step"):
+    with pytest.raises(RuntimeError, match=r"no forward step left"):
         cell.backward(np.zeros((2, 4)))
     with pytest.raises(TypeError, match=r"units to be a positive integer"):
         SimpleRNNCell(2.5)

@@ -46,7 +46,7 @@ class StepCell(Layer):
         input_dim: D, to create the weights now; otherwise the first call creates them.
 
     A subclass names its states (``state_names``), its number of gate blocks
-    (``blocks``), and calls the kernels in ``_kernel_forward`` / ``_kernel_backward``.
+    (``blocks``) and its kernels (``step_forward``, ``step_backward``).
     """
 
     #: the states carried from step to step: ("h",), or ("h", "c") for the LSTM
@@ -182,14 +182,25 @@ class StepCell(Layer):
         self._steps.clear()
 
     # ------------------------------------------------------------------ the kernels
-    def _kernel_forward(self, x, states):  # pragma: no cover - abstract
-        """``(h_t, new states, cache)`` from x (N, D) and the list of states (N, H)."""
-        raise NotImplementedError
+    #: the step functions of :mod:`rnnlesson.kernels` this cell computes with
+    step_forward = None
+    step_backward = None
 
-    def _kernel_backward(self, dstates, cache):  # pragma: no cover - abstract
+    def _option(self):
+        """The kernel's last argument (the activation; reset_after), or None."""
+        return None
+
+    def _kernel_forward(self, x, states):
+        """``(h_t, new states, cache)`` from x (N, D) and the list of states (N, H).
+        This form serves the cells whose state is h alone; the LSTM has its own."""
+        h, cache = self.step_forward(x, states[0], *self._weights(), self._option())
+        return h, [h], cache
+
+    def _kernel_backward(self, dstates, cache):
         """``(dx, gradients of the previous states, (dW, dU, db))``; dstates[0] is all of
         dL/dh_t."""
-        raise NotImplementedError
+        dx, dh_prev, *grads = self.step_backward(dstates[0], cache)
+        return dx, [dh_prev], grads
 
     def _weights(self):
         return self.params["kernel"], self.params["recurrent_kernel"], self.params["bias"]
@@ -210,19 +221,16 @@ class SimpleRNNCell(StepCell):
 
     _config_keys = ("units", "activation")
 
-    def __init__(self, units, activation="tanh", *, dtype="float32", seed=None, name=None,
-                 input_dim=None):
+    def __init__(self, units, activation="tanh", **kwargs):
         self.activation = activations.canonical(activation, type(self).__name__,
                                                 activations.RECURRENT_NAMES)
-        super().__init__(units, dtype=dtype, seed=seed, name=name, input_dim=input_dim)
+        super().__init__(units, **kwargs)
 
-    def _kernel_forward(self, x, states):
-        h, cache = kernels.rnn_step_forward(x, states[0], *self._weights(), self.activation)
-        return h, [h], cache
+    step_forward = staticmethod(kernels.rnn_step_forward)
+    step_backward = staticmethod(kernels.rnn_step_backward)
 
-    def _kernel_backward(self, dstates, cache):
-        dx, dh_prev, dW, dU, db = kernels.rnn_step_backward(dstates[0], cache)
-        return dx, [dh_prev], (dW, dU, db)
+    def _option(self):
+        return self.activation
 
 
 class LSTMCell(StepCell):
@@ -247,25 +255,26 @@ class LSTMCell(StepCell):
     blocks = 4
     _config_keys = ("units", "unit_forget_bias")
 
-    def __init__(self, units, *, unit_forget_bias=True, dtype="float32", seed=None, name=None,
-                 input_dim=None):
+    def __init__(self, units, *, unit_forget_bias=True, **kwargs):
         self.unit_forget_bias = _checks.boolean(unit_forget_bias, "unit_forget_bias",
                                                 type(self).__name__)
         self.last_gates = None
-        super().__init__(units, dtype=dtype, seed=seed, name=name, input_dim=input_dim)
+        super().__init__(units, **kwargs)
 
     def _init_options(self):
         return {"forget_bias_block": 1 if self.unit_forget_bias else None}
 
+    step_forward = staticmethod(kernels.lstm_step_forward)
+    step_backward = staticmethod(kernels.lstm_step_backward)
+
     def _kernel_forward(self, x, states):
-        h, c, cache = kernels.lstm_step_forward(x, states[0], states[1], *self._weights())
+        h, c, cache = self.step_forward(x, states[0], states[1], *self._weights())
         self.last_gates = {"i": cache.i, "f": cache.f, "c~": cache.g, "o": cache.o, "c": c}
         return h, [h, c], cache
 
     def _kernel_backward(self, dstates, cache):
-        dx, dh_prev, dc_prev, dW, dU, db = kernels.lstm_step_backward(dstates[0], dstates[1],
-                                                                      cache)
-        return dx, [dh_prev, dc_prev], (dW, dU, db)
+        dx, dh_prev, dc_prev, *grads = self.step_backward(dstates[0], dstates[1], cache)
+        return dx, [dh_prev, dc_prev], grads
 
 
 class GRUCell(StepCell):
@@ -285,18 +294,15 @@ class GRUCell(StepCell):
     blocks = 3
     _config_keys = ("units", "reset_after")
 
-    def __init__(self, units, *, reset_after=True, dtype="float32", seed=None, name=None,
-                 input_dim=None):
+    def __init__(self, units, *, reset_after=True, **kwargs):
         self.reset_after = _checks.boolean(reset_after, "reset_after", type(self).__name__)
-        super().__init__(units, dtype=dtype, seed=seed, name=name, input_dim=input_dim)
+        super().__init__(units, **kwargs)
 
     def _init_options(self):
         return {"bias_shape": (2, 3 * self.units) if self.reset_after else None}
 
-    def _kernel_forward(self, x, states):
-        h, cache = kernels.gru_step_forward(x, states[0], *self._weights(), self.reset_after)
-        return h, [h], cache
+    step_forward = staticmethod(kernels.gru_step_forward)
+    step_backward = staticmethod(kernels.gru_step_backward)
 
-    def _kernel_backward(self, dstates, cache):
-        dx, dh_prev, dW, dU, db = kernels.gru_step_backward(dstates[0], cache)
-        return dx, [dh_prev], (dW, dU, db)
+    def _option(self):
+        return self.reset_after

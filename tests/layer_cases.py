@@ -79,6 +79,8 @@ def _rnn_terms(n, t, d, h):
 CASES = [
     Case("dense", Dense, (4,), (3, 5), (("kernel", (5, 4)), ("bias", (4,))), positional=2,
          terms=5 + 1, wrong_rank=(5,)),
+    Case("dense-relu", Dense, (4, "relu"), (3, 5), (("kernel", (5, 4)), ("bias", (4,))),
+         positional=2, terms=5 + 1, wrong_rank=(5,)),
     Case("dense-tanh-sequence", Dense, (4, "tanh"), (2, 3, 5), (("kernel", (5, 4)), ("bias", (4,))),
          positional=2, terms=5 + 1 + 2, wrong_rank=(5,)),
     Case("dense-softmax-no-bias", Dense, (4,), (3, 5), (("kernel", (5, 4)),),
@@ -94,8 +96,9 @@ CASES = [
          wrong_rank=None),
     Case("simple_rnn", SimpleRNN, (4,), (2, 5, 3), _rnn_weights(3, 4, 1), positional=2,
          terms=_rnn_terms(2, 5, 3, 4)),
-    Case("simple_rnn-relu-sequences", SimpleRNN, (4, "relu"), (2, 5, 3), _rnn_weights(3, 4, 1),
-         options={"return_sequences": True}, positional=2, terms=_rnn_terms(2, 5, 3, 4)),
+    Case("simple_rnn-relu-states", SimpleRNN, (4, "relu"), (2, 5, 3), _rnn_weights(3, 4, 1),
+         options={"return_sequences": True, "return_state": True}, positional=2,
+         terms=_rnn_terms(2, 5, 3, 4)),
     Case("lstm", LSTM, (4,), (2, 5, 3), _rnn_weights(3, 4, 4), terms=_rnn_terms(2, 5, 3, 4)),
     Case("lstm-states", LSTM, (4,), (2, 5, 3), _rnn_weights(3, 4, 4),
          options={"return_sequences": True, "return_state": True, "unit_forget_bias": False},
@@ -103,7 +106,8 @@ CASES = [
     Case("gru", GRU, (4,), (2, 5, 3), _rnn_weights(3, 4, 3, (2, 12)),
          terms=_rnn_terms(2, 5, 3, 4)),
     Case("gru-reset-before", GRU, (4,), (2, 5, 3), _rnn_weights(3, 4, 3),
-         options={"reset_after": False, "go_backwards": True}, terms=_rnn_terms(2, 5, 3, 4)),
+         options={"reset_after": False, "go_backwards": True, "return_sequences": True,
+                  "return_state": True}, terms=_rnn_terms(2, 5, 3, 4)),
 ]
 CASE_IDS = [c.id for c in CASES]
 

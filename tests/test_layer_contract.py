@@ -150,6 +150,14 @@ def test_lstm_and_simple_rnn_refuse_flags_by_position():
         GRU(4, False)
 
 
+def test_automatic_names_are_keras_style(case):
+    base = {"Dense": "dense", "Embedding": "embedding", "Flatten": "flatten", "Dropout": "dropout",
+            "SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru"}[case.cls.__name__]
+    first, second = case.make(), case.make()
+    assert first.name.startswith(base) and second.name.startswith(base)
+    assert first.name != second.name  # dense, dense_1, ... as Keras counts them
+
+
 def test_config_round_trip(case, rng):
     layer = case.make(seed=11, name="probe")
     cfg = layer.get_config()

@@ -23,7 +23,7 @@ docstring says how), and the tests check it against a loop of the kernels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -84,6 +84,16 @@ class _BackwardChunk:
     tanh_c: np.ndarray      # (k, H, N) tanh(c_t)
     h_slope: np.ndarray     # (k, H, N) written: o (1 - tanh(c_t)^2)
     steps: list             # the chunk's _BackwardStep, last step first
+
+
+def _per_step(record, **blocks):
+    """One ``record`` per time step: field f of step t is ``blocks[f][t]``.
+
+    Each block is an array (or list) over the steps; numpy makes the per-step views as it
+    iterates, in C, which keeps rebuilding them cheap when the buffers change.
+    """
+    names = [f.name for f in fields(record)]
+    return list(map(record, *(blocks[name] for name in names)))
 
 
 # ---------------------------------------------------------------------------- the layer
@@ -224,11 +234,10 @@ class LSTM(Recurrent):
         tmpH = np.empty((H, N), dt)
         mm, add, mul, div, exp, tanh = np.matmul, np.add, np.multiply, np.divide, np.exp, np.tanh
 
-        def make_steps():
-            return [_ForwardStep(z=A[t], sig=A[t, :H3], g=A[t, H3:], i=A[t, :H], f=A[t, H:H2],
-                                 o=A[t, H2:H3], c_prev=C[t], c=C[t + 1], tanh_c=TC[t],
-                                 inputs=Z[t], h=Z[t + 1, :H])
-                    for t in range(T)]
+        def make_steps():  # each argument: one block per step, t = 0 ... T-1
+            return _per_step(_ForwardStep, z=A, sig=A[:, :H3], g=A[:, H3:], i=A[:, :H],
+                             f=A[:, H:H2], o=A[:, H2:H3], c_prev=C[:T], c=C[1:], tanh_c=TC,
+                             inputs=Z[:T], h=Z[1:, :H])
 
         steps = self._views("fwd", reuse, (A, C, TC, Z), make_steps)
         with np.errstate(over="ignore"):  # exp(-z) = inf for z < -88 (float32) gives s = 0
@@ -340,12 +349,13 @@ class LSTM(Recurrent):
             for end in range(T, 0, -k):
                 start = max(0, end - k)
                 slope, h_slope = slopes[:end - start], h_slopes[:end - start]
-                steps = [_BackwardStep(
-                    dz=dZ[t], dz_i=dZ[t, :H], dz_f=dZ[t, H:H2], dz_o=dZ[t, H2:H3],
-                    dz_g=dZ[t, H3:], gate_slope=slope[t - start], i=A[t, :H], f=A[t, H:H2],
-                    g=A[t, H3:], c_prev=C[t], tanh_c=TC[t], h_slope=h_slope[t - start],
-                    dh_out=None if dseq_tm is None else dseq_tm[t])
-                    for t in range(end - 1, start - 1, -1)]
+                rev = slice(end - 1, start - 1 if start else None, -1)  # steps end-1 ... start
+                steps = _per_step(  # each argument: one block per step, in the order of rev
+                    _BackwardStep, dz=dZ[rev], dz_i=dZ[rev, :H], dz_f=dZ[rev, H:H2],
+                    dz_o=dZ[rev, H2:H3], dz_g=dZ[rev, H3:], gate_slope=slope[::-1],
+                    i=A[rev, :H], f=A[rev, H:H2], g=A[rev, H3:], c_prev=C[rev], tanh_c=TC[rev],
+                    h_slope=h_slope[::-1],
+                    dh_out=[None] * (end - start) if dseq_tm is None else dseq_tm[rev])
                 a = A[start:end]
                 chunks.append(_BackwardChunk(
                     sig=a[:, :H3], sig_slope=slope[:, :H3], g=a[:, H3:], g_slope=slope[:, H3:],

@@ -252,8 +252,9 @@ class LSTM(Recurrent):
                 mul(s.f, s.c_prev, c)   # c = f * c_prev + i * c~
                 mul(s.i, g, tmpH)
                 add(c, tmpH, c)
-                tanh(c, s.tanh_c)
-                mul(s.o, s.tanh_c, s.h)  # h = o * tanh(c)
+                tc = s.tanh_c
+                tanh(c, tc)
+                mul(s.o, tc, s.h)       # h = o * tanh(c)
         return {"A": A, "C": C, "TC": TC, "Hnext": Hnext, "Z": Z}
 
     def _forward_seq(self, x, states, training):
@@ -373,11 +374,12 @@ class LSTM(Recurrent):
             sub(1.0, chunk.h_slope, chunk.h_slope)
             mul(chunk.h_slope, chunk.o, chunk.h_slope)        # o tanh'(c) = dh_t/dc_t
             for s in chunk.steps:
-                if s.dh_out is None:
+                dh_out = s.dh_out
+                if dh_out is None:
                     dh_all = dh
                 else:
                     dh_all = dh_t
-                    add(s.dh_out, dh, dh_all)   # dh_t = from the output + from step t+1
+                    add(dh_out, dh, dh_all)     # dh_t = from the output + from step t+1
                 mul(dh_all, s.h_slope, tmp)
                 add(dc, tmp, dc)                # dc_t = dc + dh_t o (1 - tanh(c_t)^2)
                 mul(dc, s.g, s.dz_i)            # dL/di  = dc_t c~

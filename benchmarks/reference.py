@@ -35,19 +35,24 @@ def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-# ============================================================================ SimpleRNN
-class RNNStep:
-    """One time step: h = tanh(x Wx + h_prev Wh + b)."""
+class Step:
+    """What every step object holds: the weights, its own gradient arrays (shaped like the
+    weights, allocated when the step is created, as the classic texts do) and its cache."""
 
     def __init__(self, Wx, Wh, b):
         self.Wx, self.Wh, self.b = Wx, Wh, b
         self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
         self.cache = None
 
+
+# ============================================================================ SimpleRNN
+class RNNStep(Step):
+    """One time step: h = tanh(x Wx + h_prev Wh + b)."""
+
     def forward(self, x, h_prev):
         h = np.tanh(x @ self.Wx + h_prev @ self.Wh + self.b)
         self.cache = (x, h_prev, h)
-        return h
+        return (h,)
 
     def backward(self, dh):
         x, h_prev, h = self.cache
@@ -63,10 +68,16 @@ class RNNStep:
         return dx, dh_prev
 
 
-class SimpleRNNReference:
-    """A tanh SimpleRNN over a whole sequence, one ``RNNStep`` object per time step."""
+class SequenceReference:
+    """A recurrent layer over a whole sequence, one step object per time step.
+
+    Subclasses name their ``step_class``, whose ``forward(x_t, *states)`` returns the new
+    states (h first) and whose ``backward(dh, *dstates)`` returns ``(dx, *dstates_prev)``.
+    """
 
     names = ("kernel", "recurrent_kernel", "bias")
+    step_class = None
+    n_states = 1
 
     def __init__(self, kernel, recurrent_kernel, bias):
         self.params = [np.array(kernel), np.array(recurrent_kernel), np.array(bias)]
@@ -79,13 +90,13 @@ class SimpleRNNReference:
 
     def forward(self, x):
         N, T, _ = x.shape
-        h = np.zeros((N, self.H), x.dtype)
+        states = [np.zeros((N, self.H), x.dtype) for _ in range(self.n_states)]
         seq = np.empty((N, T, self.H), x.dtype)
         self.steps = []
         for t in range(T):
-            step = RNNStep(*self.params)
-            h = step.forward(x[:, t, :], h)
-            seq[:, t, :] = h
+            step = self.step_class(*self.params)
+            states = step.forward(x[:, t, :], *states)
+            seq[:, t, :] = states[0]
             self.steps.append(step)
         return seq
 
@@ -94,23 +105,24 @@ class SimpleRNNReference:
         D = self.params[0].shape[0]
         dx = np.empty((N, T, D), dseq.dtype)
         grads = [0, 0, 0]
-        dh = 0
+        dstates = [0] * self.n_states      # from step t+1: nothing after the last step
         for t in reversed(range(T)):
             step = self.steps[t]
-            dx[:, t, :], dh = step.backward(dseq[:, t, :] + dh)
+            dx[:, t, :], *dstates = step.backward(dseq[:, t, :] + dstates[0], *dstates[1:])
             for i, grad in enumerate(step.grads):
                 grads[i] += grad
         return dx, dict(zip(self.names, grads, strict=True))
 
 
-# ============================================================================ LSTM
-class LSTMStep:
-    """One time step of an LSTM, fused weights with gate order i, f, c, o (Keras)."""
+class SimpleRNNReference(SequenceReference):
+    """A tanh SimpleRNN over a whole sequence, one ``RNNStep`` object per time step."""
 
-    def __init__(self, Wx, Wh, b):
-        self.Wx, self.Wh, self.b = Wx, Wh, b
-        self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
-        self.cache = None
+    step_class = RNNStep
+
+
+# ============================================================================ LSTM
+class LSTMStep(Step):
+    """One time step of an LSTM, fused weights with gate order i, f, c, o (Keras)."""
 
     def forward(self, x, h_prev, c_prev):
         H = h_prev.shape[1]
@@ -122,7 +134,7 @@ class LSTMStep:
         c = f * c_prev + i * g
         h = o * np.tanh(c)
         self.cache = (x, h_prev, c_prev, i, f, g, o, c)
-        return h, c
+        return (h, c)
 
     def backward(self, dh, dc):
         x, h_prev, c_prev, i, f, g, o, c = self.cache
@@ -146,55 +158,16 @@ class LSTMStep:
         return dx, dh_prev, dc_prev
 
 
-class LSTMReference:
+class LSTMReference(SequenceReference):
     """An LSTM over a whole sequence, one ``LSTMStep`` object per time step."""
 
-    names = ("kernel", "recurrent_kernel", "bias")
-
-    def __init__(self, kernel, recurrent_kernel, bias):
-        self.params = [np.array(kernel), np.array(recurrent_kernel), np.array(bias)]
-        self.H = self.params[1].shape[0]
-        self.steps = []
-
-    @classmethod
-    def from_layer(cls, layer):
-        return cls(*layer.get_weights())
-
-    def forward(self, x):
-        N, T, _ = x.shape
-        h = np.zeros((N, self.H), x.dtype)
-        c = np.zeros((N, self.H), x.dtype)
-        seq = np.empty((N, T, self.H), x.dtype)
-        self.steps = []
-        for t in range(T):
-            step = LSTMStep(*self.params)
-            h, c = step.forward(x[:, t, :], h, c)
-            seq[:, t, :] = h
-            self.steps.append(step)
-        return seq
-
-    def backward(self, dseq):
-        N, T, _ = dseq.shape
-        D = self.params[0].shape[0]
-        dx = np.empty((N, T, D), dseq.dtype)
-        grads = [0, 0, 0]
-        dh, dc = 0, 0
-        for t in reversed(range(T)):
-            step = self.steps[t]
-            dx[:, t, :], dh, dc = step.backward(dseq[:, t, :] + dh, dc)
-            for i, grad in enumerate(step.grads):
-                grads[i] += grad
-        return dx, dict(zip(self.names, grads, strict=True))
+    step_class = LSTMStep
+    n_states = 2
 
 
 # ============================================================================ GRU
-class GRUStep:
+class GRUStep(Step):
     """One time step of a GRU, Keras 3 ``reset_after=True``, gate order z, r, h."""
-
-    def __init__(self, Wx, Wh, b):
-        self.Wx, self.Wh, self.b = Wx, Wh, b
-        self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
-        self.cache = None
 
     def forward(self, x, h_prev):
         H = h_prev.shape[1]
@@ -205,7 +178,7 @@ class GRUStep:
         hh = np.tanh(ax[:, 2 * H:] + r * ah[:, 2 * H:])         # candidate
         h = z * h_prev + (1 - z) * hh
         self.cache = (x, h_prev, z, r, hh, ah[:, 2 * H:])
-        return h
+        return (h,)
 
     def backward(self, dh):
         x, h_prev, z, r, hh, ah_h = self.cache
@@ -227,26 +200,16 @@ class GRUStep:
         return dx, dh_prev
 
 
-class GRUReference(SimpleRNNReference):
+class GRUReference(SequenceReference):
     """A GRU (Keras reset_after=True) over a whole sequence, one ``GRUStep`` per time step."""
+
+    step_class = GRUStep
 
     def __init__(self, kernel, recurrent_kernel, bias):
         super().__init__(kernel, recurrent_kernel, bias)
         if self.params[2].shape != (2, self.params[1].shape[1]):
             raise ValueError("GRUReference expects the reset_after=True bias of shape (2, 3H); "
                              f"got {self.params[2].shape}.")
-
-    def forward(self, x):
-        N, T, _ = x.shape
-        h = np.zeros((N, self.H), x.dtype)
-        seq = np.empty((N, T, self.H), x.dtype)
-        self.steps = []
-        for t in range(T):
-            step = GRUStep(*self.params)
-            h = step.forward(x[:, t, :], h)
-            seq[:, t, :] = h
-            self.steps.append(step)
-        return seq
 
 
 def build(layer, weights):

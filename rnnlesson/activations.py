@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernels import sigmoid  # the one sigmoid of the package (0.5 tanh(z/2) + 0.5)
+
 
 def linear(z):
     return z
@@ -25,11 +27,6 @@ def linear(z):
 
 def tanh(z):
     return np.tanh(z)
-
-
-def sigmoid(z):
-    # 0.5 * tanh(0.5 z) + 0.5 equals 1 / (1 + exp(-z)) and never overflows.
-    return 0.5 * np.tanh(0.5 * z) + 0.5
 
 
 def relu(z):
@@ -72,13 +69,21 @@ _BACKWARD = {
 NAMES = tuple(_FORWARD)
 
 
-def canonical(name, owner: str) -> str:
-    """Return the canonical activation name; ``None`` means ``'linear'``."""
+#: the activations of a recurrent layer's hidden state (a softmax makes no sense there)
+RECURRENT_NAMES = ("tanh", "relu", "sigmoid", "linear")
+
+
+def canonical(name, owner: str, choices=NAMES) -> str:
+    """Return the canonical activation name; ``None`` means ``'linear'``.
+
+    Raises ValueError, listing ``choices``, for any other name (recurrent layers and
+    cells pass ``RECURRENT_NAMES``).
+    """
     if name is None:
         return "linear"
-    if not isinstance(name, str) or name not in _FORWARD:
+    if not isinstance(name, str) or name not in choices:
         raise ValueError(
-            f"{owner} expects activation to be one of {', '.join(repr(n) for n in NAMES)} "
+            f"{owner} expects activation to be one of {', '.join(repr(n) for n in choices)} "
             f"or None; got {name!r}."
         )
     return name

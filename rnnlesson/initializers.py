@@ -6,6 +6,8 @@
   signs fixed so the result is uniformly distributed), the default for every
   ``recurrent_kernel``. For a (H, 4H) matrix the rows are orthonormal.
 * ``zeros``: the default for biases.
+* ``recurrent_weights``: the three weights of a recurrent layer or cell from the above,
+  so a layer and a cell with the same seed start from the same numbers.
 
 All take a ``numpy.random.Generator`` so a layer's ``seed=`` makes its weights
 reproducible.
@@ -45,3 +47,25 @@ def orthogonal(shape, rng: np.random.Generator, dtype="float32", gain: float = 1
 def zeros(shape, rng=None, dtype="float32") -> np.ndarray:
     """All zeros."""
     return np.zeros(shape, dtype=dtype)
+
+
+def recurrent_weights(input_dim: int, units: int, blocks: int, rng: np.random.Generator,
+                      dtype="float32", *, bias_shape=None, forget_bias_block=None) -> dict:
+    """Keras's initial weights of a recurrent layer with ``blocks`` gate blocks of H columns.
+
+    Returns ``{'kernel': (D, kH) glorot-uniform, 'recurrent_kernel': (H, kH) orthogonal,
+    'bias': zeros of bias_shape (default (kH,))}``, drawn in that order from ``rng``.
+    k is 1 for a SimpleRNN, 4 for an LSTM (``forget_bias_block=1`` sets the forget block
+    of the bias to 1, Keras's ``unit_forget_bias``) and 3 for a GRU (bias (2, 3H) with
+    ``reset_after``).
+    """
+    h = units
+    weights = {
+        "kernel": glorot_uniform((input_dim, blocks * h), rng, dtype),
+        "recurrent_kernel": orthogonal((h, blocks * h), rng, dtype),
+        "bias": zeros(bias_shape or (blocks * h,), dtype=dtype),
+    }
+    if forget_bias_block is not None:
+        k = forget_bias_block
+        weights["bias"][..., k * h:(k + 1) * h] = 1.0
+    return weights

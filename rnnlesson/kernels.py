@@ -54,14 +54,23 @@ __all__ = ["sigmoid", "ACTIVATIONS", "rnn_step_forward", "rnn_step_backward",
            "RNNStepCache", "LSTMStepCache", "GRUStepCache"]
 
 
-def sigmoid(z):
+def sigmoid(z, out=None):
     """The logistic function 1 / (1 + exp(-z)), written as 0.5 tanh(z/2) + 0.5.
 
     The two are equal for every z; the tanh form never overflows (exp(-z) does for
     z < -88 in float32) and keeps the input's dtype. Its error is a few eps in absolute
     terms (in the far negative tail, where the value is below eps, that is all it keeps).
+
+    With ``out`` (an array of z's shape) the result is written there, with no temporary
+    array, for the time loops of the sequence layers; ``out`` may be ``z`` itself.
     """
-    return 0.5 * np.tanh(0.5 * z) + 0.5
+    if out is None:
+        return 0.5 * np.tanh(0.5 * z) + 0.5
+    np.multiply(z, 0.5, out)
+    np.tanh(out, out)
+    np.multiply(out, 0.5, out)
+    np.add(out, 0.5, out)
+    return out
 
 
 def _relu(z):

@@ -1,119 +1,18 @@
-"""GRU and GRUCell (both reset_after): gradients, cell-vs-layer, flags, pins, errors."""
+"""What is special to the GRU: its equations (both forms), pinned numbers, Keras's count.
 
-import itertools
+Everything every layer or every recurrent layer must do is in test_layer_contract.py,
+test_recurrent_contract.py and test_cell_contract.py (both reset_after forms).
+"""
 
 import numpy as np
 import pytest
-from numerics import assert_close, rnn_terms, tolerances
+from layer_cases import assert_pinned_weights, golden_input
+from numerics import rnn_terms, tolerances
 
-from rnnlesson.gradcheck import check_function_gradient, check_layer_gradients
+from rnnlesson.cells import GRUCell
 from rnnlesson.layers import GRU
-from rnnlesson.layers.gru import GRUCell
 
-TOL = 1e-7
-EPS = 1e-5  # cells: central differences, truncation error ~eps^2, rounding ~1e-16/eps
-DATA_SEED = 0  # any seed works unless some gradient entry lands within ~1e-4 of 0
-# (N, T, D, H): the first folds x_t into each step's product (2D <= H), the second
-# projects the inputs of every step before the loop
-SHAPES = [(2, 4, 2, 4), (3, 3, 5, 3)]
-FLAGS = list(itertools.product([False, True], repeat=5))
-FLAG_IDS = ["seq{}-state{}-back{}-stateful{}-h0{}".format(*map(int, f)) for f in FLAGS]
 RESET_AFTER = pytest.mark.parametrize("reset_after", [True, False], ids=["ra1", "ra0"])
-
-
-def make_layer(d, h, seed=0, dtype="float64", **kwargs):
-    """A built layer with random weights of moderate size (biases non-zero)."""
-    layer = GRU(h, dtype=dtype, seed=seed, **kwargs)
-    layer.build((None, None, d))
-    rng = np.random.default_rng(seed + 100)
-    layer.set_weights([0.6 * rng.standard_normal(w.shape) for w in layer.get_weights()])
-    return layer
-
-
-def cell_like(layer, dtype="float64"):
-    d = layer.params["kernel"].shape[0]
-    cell = GRUCell(layer.units, reset_after=layer.reset_after, dtype=dtype)
-    cell.build((None, d))
-    cell.set_weights(layer.get_weights())
-    return cell
-
-
-# ------------------------------------------------------------------ gradient checks
-@RESET_AFTER
-@pytest.mark.parametrize("shape", SHAPES, ids=["fold", "project"])
-@pytest.mark.parametrize("flags", FLAGS, ids=FLAG_IDS)
-def test_gradients_every_flag_combination(shape, flags, reset_after):
-    n, t, d, h = shape
-    seq, state, back, stateful, with_h0 = flags
-    layer = make_layer(d, h, reset_after=reset_after, return_sequences=seq, return_state=state,
-                       go_backwards=back, stateful=stateful)
-    rng = np.random.default_rng(DATA_SEED)
-    x = rng.standard_normal((n, t, d))
-    if stateful:  # carry a non-zero state into the checked call
-        layer(rng.standard_normal((n, t, d)))
-        assert np.abs(layer.states[0]).max() > 0
-    kwargs = {"initial_state": [rng.standard_normal((n, h))]} if with_h0 else None
-    errors = check_layer_gradients(layer, x, forward_kwargs=kwargs, verbose=False)
-    expected = {"input", "kernel", "recurrent_kernel", "bias"}
-    if with_h0:
-        expected.add("initial_state[0]")
-    assert set(errors) == expected
-    assert max(errors.values()) < TOL, errors
-
-
-@RESET_AFTER
-def test_cell_gradients(reset_after):
-    n, d, h = 3, 4, 5
-    cell = GRUCell(h, reset_after=reset_after, dtype="float64", seed=0)
-    cell.build((n, d))
-    rng = np.random.default_rng(1)
-    bias_shape = (2, 3 * h) if reset_after else (3 * h,)
-    inputs = [rng.standard_normal((n, d)), rng.standard_normal((n, h)),
-              0.6 * rng.standard_normal((d, 3 * h)), 0.6 * rng.standard_normal((h, 3 * h)),
-              0.6 * rng.standard_normal(bias_shape)]
-
-    def fwd(x, h0, W, U, b):
-        cell.set_weights([W, U, b])
-        cell.reset_cache()
-        out, _ = cell.forward(x, h0)
-        return out
-
-    def bwd(dout):
-        cell.zero_grad()
-        dx, dh0 = cell.backward(dout)
-        g = cell.grads
-        return dx, dh0, g["kernel"].copy(), g["recurrent_kernel"].copy(), g["bias"].copy()
-
-    errors = check_function_gradient(fwd, bwd, *inputs, names=["x", "h", "W", "U", "b"],
-                                     eps=EPS, verbose=False)
-    assert max(errors.values()) < TOL, errors
-
-
-# ------------------------------------------------------------------ cells vs layer
-@RESET_AFTER
-@pytest.mark.parametrize("shape", SHAPES, ids=["fold", "project"])
-def test_loop_of_cells_equals_layer(shape, reset_after):
-    n, t, d, h = shape
-    layer = make_layer(d, h, reset_after=reset_after, return_sequences=True)
-    rng = np.random.default_rng(5)
-    x, h0 = rng.standard_normal((n, t, d)), rng.standard_normal((n, h))
-    dy = rng.standard_normal((n, t, h))
-    y = layer(x, initial_state=[h0])
-    dx = layer.backward(dy)
-
-    cell = cell_like(layer)
-    state, outs = h0, []
-    for k in range(t):
-        out, state = cell.forward(x[:, k], state)
-        outs.append(out)
-    dxs, dstate = [None] * t, None
-    for k in reversed(range(t)):
-        dxs[k], dstate = cell.backward(dy[:, k], dstate)
-    np.testing.assert_allclose(np.stack(outs, 1), y, rtol=1e-12, atol=1e-13)
-    np.testing.assert_allclose(np.stack(dxs, 1), dx, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(dstate, layer.initial_state_grads[0], rtol=1e-10, atol=1e-12)
-    for name in layer.params:
-        np.testing.assert_allclose(cell.grads[name], layer.grads[name], rtol=1e-10, atol=1e-12)
 
 
 def test_cell_follows_the_equations_written_out():
@@ -144,183 +43,31 @@ def test_cell_follows_the_equations_written_out():
     np.testing.assert_allclose(cell0.forward(x, hp)[0], z * hp + (1 - z) * hh, rtol=1e-13)
 
 
-def test_cell_accumulates_until_zero_grad():
-    cell = GRUCell(3, dtype="float64", seed=0)
-    x = np.random.default_rng(0).standard_normal((2, 4))
-    h0 = np.random.default_rng(1).standard_normal((2, 3))
-    cell.forward(x, h0)
-    cell.backward(np.ones((2, 3)))
-    once = {k: g.copy() for k, g in cell.grads.items()}
-    assert all(g.any() for g in once.values())
-    cell.forward(x, h0)
-    cell.backward(np.ones((2, 3)))
-    for k in once:
-        np.testing.assert_allclose(cell.grads[k], 2 * once[k])
-    cell.zero_grad()
-    assert all(not g.any() for g in cell.grads.values())
-
-
 @RESET_AFTER
-def test_weights_follow_keras(reset_after):
-    cell = GRUCell(4, reset_after=reset_after, seed=0)
-    cell.build((None, 3))
-    bias = (2, 12) if reset_after else (12,)
-    assert [(k, v.shape) for k, v in cell.params.items()] == [
-        ("kernel", (3, 12)), ("recurrent_kernel", (4, 12)), ("bias", bias)]
+def test_count_params_is_keras(reset_after):
     layer = GRU(4, reset_after=reset_after, seed=0)
     layer.build((None, 5, 3))
-    for a, b in zip(cell.get_weights(), layer.get_weights(), strict=True):
-        np.testing.assert_array_equal(a, b)  # same seed, same draws in the same order
     # Keras: 3 * (u * (D + u) + u) plus another 3u recurrent bias with reset_after
     assert layer.count_params() == 3 * (4 * (3 + 4) + 4) + (12 if reset_after else 0)
 
 
-# ------------------------------------------------------------------ flags
-@RESET_AFTER
-def test_go_backwards_reads_the_sequence_reversed(reset_after):
-    layer = make_layer(3, 4, reset_after=reset_after, return_sequences=True, go_backwards=True)
-    plain = make_layer(3, 4, reset_after=reset_after, return_sequences=True)
-    x = np.random.default_rng(0).standard_normal((2, 5, 3))
-    np.testing.assert_allclose(layer(x), plain(x[:, ::-1]), rtol=1e-13, atol=1e-14)
-
-
-def test_return_state_and_shapes():
-    layer = make_layer(3, 4, return_sequences=True, return_state=True)
-    x = np.random.default_rng(0).standard_normal((2, 5, 3))
-    seq, h_last = layer(x)
-    assert seq.shape == (2, 5, 4) and h_last.shape == (2, 4)
-    np.testing.assert_array_equal(seq[:, -1], h_last)
-    assert layer.compute_output_shape((None, 5, 3)) == [(None, 5, 4), (None, 4)]
-    last = make_layer(3, 4)
-    np.testing.assert_allclose(last(x), h_last)
-
-
-def test_config_round_trip():
-    layer = GRU(8, reset_after=False, return_sequences=True, seed=3, name="gru")
-    layer.build((None, None, 5))
-    clone = GRU.from_config(layer.get_config())
-    clone.build((None, None, 5))
-    assert clone.reset_after is False and clone.return_sequences
-    for a, b in zip(layer.get_weights(), clone.get_weights(), strict=True):
-        np.testing.assert_array_equal(a, b)
-
-
-@RESET_AFTER
-@pytest.mark.parametrize("flags", FLAGS, ids=FLAG_IDS)
-@pytest.mark.parametrize("shape", SHAPES, ids=["fold", "project"])
-def test_float32_matches_float64(shape, flags, reset_after):
-    n, t, d, h = shape
-    seq, state, back, stateful, with_h0 = flags
-    kw = dict(return_sequences=seq, return_state=state, go_backwards=back, stateful=stateful,
-              reset_after=reset_after)
-    l64 = make_layer(d, h, **kw)
-    l32 = make_layer(d, h, dtype="float32", **kw)
-    rng = np.random.default_rng(2)
-    x = rng.standard_normal((n, t, d))
-    fk = {"initial_state": [rng.standard_normal((n, h))]} if with_h0 else {}
-    y64, y32 = l64(x, **fk), l32(x, **fk)
-    outs64 = y64 if state else [y64]
-    outs32 = y32 if state else [y32]
-    douts = [rng.standard_normal(o.shape) for o in outs64]
-    terms = rnn_terms(n, t, d, h)
-    for a, b in zip(outs32, outs64, strict=True):
-        assert a.dtype == np.float32
-        assert_close(a, b, dtype="float32", terms=terms, what="output")
-    dx64 = l64.backward(douts if state else douts[0])
-    dx32 = l32.backward(douts if state else douts[0])
-    assert dx32.dtype == np.float32
-    assert_close(dx32, dx64, dtype="float32", terms=terms, what="dL/dx")
-    for k in l64.grads:
-        assert l32.grads[k].dtype == np.float32
-        assert_close(l32.grads[k], l64.grads[k], dtype="float32", terms=terms, what=k)
-
-
-@RESET_AFTER
-def test_backward_does_not_mutate_its_inputs_or_the_cache(reset_after):
-    layer = make_layer(2, 4, reset_after=reset_after, return_sequences=True, return_state=True)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((3, 5, 2))
-    x_copy = x.copy()
-    seq, h = layer(x)
-    dseq, dh = rng.standard_normal(seq.shape), rng.standard_normal(h.shape)
-    d_copies = (dseq.copy(), dh.copy())
-    dx1 = layer.backward([dseq, dh])
-    g1 = {k: v.copy() for k, v in layer.grads.items()}
-    seq[...] = 0  # the caller scribbling on the output must not change what backward uses
-    h[...] = 0
-    dx2 = layer.backward([dseq, dh])
-    np.testing.assert_array_equal(x, x_copy)
-    np.testing.assert_array_equal(dseq, d_copies[0])
-    np.testing.assert_array_equal(dh, d_copies[1])
-    np.testing.assert_array_equal(dx1, dx2)
-    for k in g1:
-        np.testing.assert_array_equal(layer.grads[k], g1[k])  # overwritten, not accumulated
-
-
-# ------------------------------------------------------------------ stateful
-@RESET_AFTER
-def test_stateful_second_call_starts_from_first_final_state(reset_after):
-    rng = np.random.default_rng(0)
-    x1, x2 = rng.standard_normal((2, 2, 4, 3))
-    layer = make_layer(3, 5, reset_after=reset_after, stateful=True, return_sequences=True)
-    plain = make_layer(3, 5, reset_after=reset_after, return_sequences=True)
-    y1 = layer(x1)
-    y2 = layer(x2)
-    np.testing.assert_allclose(y1, plain(x1), rtol=1e-13)
-    np.testing.assert_allclose(y2, plain(x2, initial_state=[y1[:, -1]]), rtol=1e-13)
-    assert not np.allclose(y2, plain(x2))
-    layer.reset_states()
-    np.testing.assert_allclose(layer(x2), plain(x2), rtol=1e-13)
-
-
-def test_stateful_no_gradient_across_calls():
-    rng = np.random.default_rng(1)
-    x1, x2 = rng.standard_normal((2, 2, 4, 3))
-    dy = rng.standard_normal((2, 4, 5))
-    layer = make_layer(3, 5, stateful=True, return_sequences=True)
-    plain = make_layer(3, 5, return_sequences=True)
-    h1 = layer(x1)[:, -1].copy()
-    layer(x2)
-    dx = layer.backward(dy)
-    plain(x2, initial_state=[h1])
-    dx_plain = plain.backward(dy)
-    np.testing.assert_allclose(dx, dx_plain, rtol=1e-12)
-    for k in layer.grads:  # only the second call's contribution, as truncated BPTT
-        np.testing.assert_allclose(layer.grads[k], plain.grads[k], rtol=1e-12)
-    np.testing.assert_allclose(layer.initial_state_grads[0], plain.initial_state_grads[0],
-                               rtol=1e-12)
-
-
-def test_stateful_batch_size_change_raises_helpfully():
-    layer = make_layer(3, 4, stateful=True)
-    layer(np.zeros((2, 3, 3)))
-    with pytest.raises(ValueError, match="same batch size") as err:
-        layer(np.zeros((5, 3, 3)))
-    assert "reset_states()" in str(err.value) and "batch of 2" in str(err.value)
+def test_reset_after_must_be_a_bool():
+    with pytest.raises(TypeError, match=r"reset_after to be True or False; got 'yes'"):
+        GRU(4, reset_after="yes")
+    with pytest.raises(TypeError, match=r"reset_after to be True or False"):
+        GRUCell(4, reset_after=1)
 
 
 # ------------------------------------------------------------------ pinned numbers
-def _golden_input(dtype):
-    return np.linspace(-1.0, 1.0, 2 * 3 * 5, dtype=dtype).reshape(2, 3, 5)
-
-
 def test_seeded_initial_weights_are_pinned():
-    layer = GRU(4, seed=0, dtype="float64")
-    layer.build((None, None, 5))
-    W, U, b = layer.get_weights()
-    np.testing.assert_allclose(W.sum(), PINNED_W_SUM, rtol=1e-12)
-    np.testing.assert_allclose((U * np.arange(48).reshape(4, 12)).sum(), PINNED_U_CHECK,
-                               rtol=1e-12)
-    np.testing.assert_allclose(U @ U.T, np.eye(4), atol=1e-12)  # orthonormal rows
-    assert np.abs(W).max() <= np.sqrt(6 / (5 + 12))  # glorot-uniform bound
-    assert b.shape == (2, 12) and not b.any()
+    assert_pinned_weights(GRU, 4, PINNED_W_SUM, PINNED_U_CHECK)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_golden_outputs(dtype):
     # float64 as pinned; float32 within the epsilon-derived bound of the float64 numbers
     tol = 1e-12 if dtype == "float64" else tolerances(dtype, 1.0, rnn_terms(2, 3, 5, 4))[0]
-    y = GRU(4, seed=0, return_sequences=True, dtype=dtype)(_golden_input(dtype))
+    y = GRU(4, seed=0, return_sequences=True, dtype=dtype)(golden_input(dtype))
     assert y.dtype == np.dtype(dtype)
     np.testing.assert_allclose(y[0, -1], PINNED_Y0_LAST, rtol=tol, atol=tol)
     np.testing.assert_allclose(y[1, 0], PINNED_Y1_FIRST, rtol=tol, atol=tol)
@@ -328,11 +75,11 @@ def test_golden_outputs(dtype):
     layer = GRU(4, reset_after=False, seed=0, go_backwards=True, dtype=dtype)
     layer.build((None, None, 5))
     layer.params["bias"][...] = np.linspace(-0.5, 0.5, 12)
-    np.testing.assert_allclose(layer(_golden_input(dtype)), PINNED_RA0_BACK, rtol=tol, atol=tol)
+    np.testing.assert_allclose(layer(golden_input(dtype)), PINNED_RA0_BACK, rtol=tol, atol=tol)
     layer = GRU(4, seed=0, dtype=dtype)
     layer.build((None, None, 5))
     layer.params["bias"][...] = np.linspace(-0.5, 0.5, 24).reshape(2, 12)
-    np.testing.assert_allclose(layer(_golden_input(dtype)), PINNED_RA1_BIAS, rtol=tol, atol=tol)
+    np.testing.assert_allclose(layer(golden_input(dtype)), PINNED_RA1_BIAS, rtol=tol, atol=tol)
 
 
 # computed once with the first correct implementation (checked against the cell and torch)
@@ -349,120 +96,3 @@ PINNED_RA1_BIAS = [[0.33348531315919483, -0.2645105895376817, -0.017977460315838
                     0.5124644622281979],
                    [-0.5694005978414443, 0.646114041633053, 0.0534741707924685,
                     -0.5406235595884217]]
-
-
-# ------------------------------------------------------------------ bad inputs
-def test_two_d_input_suggests_return_sequences():
-    with pytest.raises(ValueError, match=r"return_sequences=True") as err:
-        GRU(4)(np.zeros((32, 8)))
-    assert "GRU expects input of shape (N, T, D); got (32, 8)" in str(err.value)
-
-
-def test_wrong_feature_size_after_build():
-    layer = GRU(4)
-    layer(np.zeros((2, 3, 5)))
-    with pytest.raises(ValueError, match=r"D=5.*\(2, 3, 6\)"):
-        layer(np.zeros((2, 3, 6)))
-
-
-def test_nan_input():
-    x = np.zeros((2, 3, 5))
-    x[0, 0, 0] = np.nan
-    with pytest.raises(ValueError, match=r"1 NaN"):
-        GRU(4)(x)
-
-
-def test_empty_sequence():
-    with pytest.raises(ValueError, match=r"non-empty.*\(2, 0, 5\)"):
-        GRU(4)(np.zeros((2, 0, 5)))
-
-
-def test_bad_hyperparameters():
-    with pytest.raises(ValueError, match=r"units to be a positive integer; got 0"):
-        GRU(0)
-    with pytest.raises(TypeError, match=r"units to be a positive integer; got '8'"):
-        GRU("8")
-    with pytest.raises(TypeError, match=r"reset_after to be True or False; got 'yes'"):
-        GRU(4, reset_after="yes")
-    with pytest.raises(TypeError, match=r"reset_after to be True or False"):
-        GRUCell(4, reset_after=1)
-
-
-def test_wrong_initial_state_shape():
-    with pytest.raises(ValueError, match=r"\(N, H\) = \(2, 4\); got \(3, 4\)"):
-        GRU(4)(np.zeros((2, 3, 5)), initial_state=[np.zeros((3, 4))])
-
-
-def test_backward_before_forward():
-    layer = GRU(4)
-    layer.build((None, 3, 5))
-    with pytest.raises(RuntimeError, match=r"backward\(\) called before forward\(\)"):
-        layer.backward(np.zeros((2, 4)))
-
-
-def test_wrong_dy_shape():
-    layer = GRU(4)
-    layer(np.zeros((2, 3, 5)))
-    with pytest.raises(ValueError, match=r"shape of the forward output \(2, 4\); got \(2, 3, 4\)"):
-        layer.backward(np.zeros((2, 3, 4)))
-
-
-def test_cell_errors():
-    cell = GRUCell(4)
-    with pytest.raises(RuntimeError, match=r"no cached step"):
-        cell.backward(np.zeros((2, 4)))
-    with pytest.raises(ValueError, match=r"x_t of shape \(N, D\); got \(5,\)"):
-        cell.forward(np.zeros(5))
-    cell.forward(np.zeros((2, 5)))
-    with pytest.raises(ValueError, match=r"D=5"):
-        cell.forward(np.zeros((2, 7)))
-    with pytest.raises(ValueError, match=r"dstate of shape \(N, H\) = \(2, 4\)"):
-        cell.backward(np.zeros((2, 4)), np.zeros((2, 5)))
-    with pytest.raises(ValueError, match=r"NaN"):
-        cell.forward(np.full((2, 5), np.nan))
-
-
-@pytest.mark.parametrize("shape", [(1, 3, 5, 2), (2, 1, 5, 2), (1, 1, 1, 4), (3, 4, 2, 4)])
-def test_results_are_fresh_arrays_not_reused_buffers(shape):
-    """The layer keeps scratch buffers between calls; nothing it returns may be one of them."""
-    n, t, d, h = shape
-    layer = make_layer(d, h, return_sequences=True, return_state=True)
-    rng = np.random.default_rng(0)
-    x1, x2 = rng.standard_normal((2, n, t, d))
-    seq1, h1 = layer(x1)
-    kept = [seq1.copy(), h1.copy()]
-    dx1 = layer.backward([np.ones_like(seq1), None])
-    dx1_kept, dh0_kept = dx1.copy(), layer.initial_state_grads[0].copy()
-    dh0 = layer.initial_state_grads[0]
-    layer(x2)
-    layer.backward([rng.standard_normal(seq1.shape), None])
-    np.testing.assert_array_equal(seq1, kept[0])
-    np.testing.assert_array_equal(h1, kept[1])
-    np.testing.assert_array_equal(dx1, dx1_kept)
-    np.testing.assert_array_equal(dh0, dh0_kept)
-
-
-# ------------------------------------------------------------------ book-style reference
-@pytest.mark.parametrize("shape", SHAPES + [(1, 1, 3, 5)], ids=["fold", "project", "T1N1"])
-def test_book_style_reference_agrees_with_the_layer(shape):
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "reference.py"
-    spec = importlib.util.spec_from_file_location("benchmarks_reference", path)
-    reference = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(reference)
-
-    n, t, d, h = shape
-    layer = make_layer(d, h, return_sequences=True)
-    ref = reference.GRUReference.from_layer(layer)
-    rng = np.random.default_rng(9)
-    x, dy = rng.standard_normal((n, t, d)), rng.standard_normal((n, t, h))
-    np.testing.assert_allclose(ref.forward(x), layer(x), rtol=1e-12, atol=1e-13)
-    dx_ref, grads = ref.backward(dy)
-    np.testing.assert_allclose(dx_ref, layer.backward(dy), rtol=1e-10, atol=1e-12)
-    assert list(grads) == ["kernel", "recurrent_kernel", "bias"]
-    for name, g in grads.items():
-        np.testing.assert_allclose(g, layer.grads[name], rtol=1e-10, atol=1e-12, err_msg=name)
-    with pytest.raises(ValueError, match=r"reset_after=True bias of shape \(2, 3H\)"):
-        reference.GRUReference.from_layer(make_layer(d, h, reset_after=False))

@@ -20,15 +20,26 @@ def _inputs(k, seed=0, bias_shape=None):
     return rng, x, h, W, U, b
 
 
-@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "linear"])
-def test_rnn_step_gradients(activation):
-    rng, x, h, W, U, b = _inputs(1)
-    if activation == "relu":
-        x, h = x + 0.1 * np.sign(x), h  # keep pre-activations away from the kink
+#: the one-state kernels: (forward, backward, gate blocks, bias shape, option)
+ONE_STATE = {
+    "rnn-tanh": (kernels.rnn_step_forward, kernels.rnn_step_backward, 1, None, "tanh"),
+    "rnn-relu": (kernels.rnn_step_forward, kernels.rnn_step_backward, 1, None, "relu"),
+    "rnn-sigmoid": (kernels.rnn_step_forward, kernels.rnn_step_backward, 1, None, "sigmoid"),
+    "rnn-linear": (kernels.rnn_step_forward, kernels.rnn_step_backward, 1, None, "linear"),
+    "gru-reset-after": (kernels.gru_step_forward, kernels.gru_step_backward, 3, (2, 3 * H), True),
+    "gru-reset-before": (kernels.gru_step_forward, kernels.gru_step_backward, 3, None, False),
+}
+
+
+@pytest.mark.parametrize("kind", ONE_STATE)
+def test_one_state_step_gradients(kind):
+    forward, backward, k, bias_shape, option = ONE_STATE[kind]
+    rng, x, h, W, U, b = _inputs(k, bias_shape=bias_shape)
+    if option == "relu":
+        x = x + 0.1 * np.sign(x)  # keep pre-activations away from the kink
     errors = check_function_gradient(
-        lambda *a: kernels.rnn_step_forward(*a, activation=activation)[0],
-        lambda dh, *a: kernels.rnn_step_backward(
-            dh, kernels.rnn_step_forward(*a, activation=activation)[1]),
+        lambda *a: forward(*a, option)[0],
+        lambda dh, *a: backward(dh, forward(*a, option)[1]),
         x, h, W, U, b, names=["x", "h_prev", "W", "U", "b"], verbose=False)
     assert max(errors.values()) < 1e-7, errors
 
@@ -51,17 +62,6 @@ def test_lstm_step_gradients():
     assert max(errors.values()) < 1e-7, errors
 
 
-@pytest.mark.parametrize("reset_after", [True, False])
-def test_gru_step_gradients(reset_after):
-    rng, x, h, W, U, b = _inputs(3, bias_shape=(2, 3 * H) if reset_after else (3 * H,))
-    errors = check_function_gradient(
-        lambda *a: kernels.gru_step_forward(*a, reset_after=reset_after)[0],
-        lambda dh, *a: kernels.gru_step_backward(
-            dh, kernels.gru_step_forward(*a, reset_after=reset_after)[1]),
-        x, h, W, U, b, names=["x", "h_prev", "W", "U", "b"], verbose=False)
-    assert max(errors.values()) < 1e-7, errors
-
-
 def test_sigmoid_is_the_logistic_function_and_never_overflows():
     z = np.linspace(-30, 30, 61)
     # absolute accuracy of a few eps everywhere (0.5 tanh(z/2) + 0.5 cancels for z << 0, so
@@ -80,19 +80,22 @@ def _cell_vs_kernel(cell, k, bias_shape=None):
     return rng, x, h, W, U, b
 
 
-def test_simple_rnn_cell_is_the_kernel():
-    cell = SimpleRNNCell(H, dtype="float64")
-    rng, x, h, W, U, b = _cell_vs_kernel(cell, 1)
+@pytest.mark.parametrize("kind", ONE_STATE)
+def test_one_state_cell_is_the_kernel(kind):
+    forward, backward, k, bias_shape, option = ONE_STATE[kind]
+    if kind.startswith("rnn"):
+        cell = SimpleRNNCell(H, option, dtype="float64")
+    else:
+        cell = GRUCell(H, reset_after=option, dtype="float64")
+    rng, x, h, W, U, b = _cell_vs_kernel(cell, k, bias_shape)
     out, _ = cell.forward(x, h)
-    ref, cache = kernels.rnn_step_forward(x, h, W, U, b)
+    ref, cache = forward(x, h, W, U, b, option)
     np.testing.assert_array_equal(out, ref)
     dh = rng.standard_normal((N, H))
     cell.zero_grad()
     dx, dhp = cell.backward(dh)
-    rdx, rdhp, dW, dU, db = kernels.rnn_step_backward(dh, cache)
-    for a, r in ((dx, rdx), (dhp, rdhp), (cell.grads["kernel"], dW),
-                 (cell.grads["recurrent_kernel"], dU), (cell.grads["bias"], db)):
-        np.testing.assert_allclose(a, r, rtol=1e-13, atol=1e-14)
+    for got, want in zip((dx, dhp, *cell.grads.values()), backward(dh, cache), strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_lstm_cell_is_the_kernel():
@@ -110,21 +113,4 @@ def test_lstm_cell_is_the_kernel():
     ref = kernels.lstm_step_backward(dh, dc, cache)
     for a, r in zip((dx, dhp, dcp, cell.grads["kernel"], cell.grads["recurrent_kernel"],
                      cell.grads["bias"]), ref, strict=True):
-        np.testing.assert_allclose(a, r, rtol=1e-13, atol=1e-14)
-
-
-@pytest.mark.parametrize("reset_after", [True, False])
-def test_gru_cell_is_the_kernel(reset_after):
-    cell = GRUCell(H, reset_after=reset_after, dtype="float64")
-    bias_shape = (2, 3 * H) if reset_after else (3 * H,)
-    rng, x, h, W, U, b = _cell_vs_kernel(cell, 3, bias_shape)
-    out, _ = cell.forward(x, h)
-    ref, cache = kernels.gru_step_forward(x, h, W, U, b, reset_after=reset_after)
-    np.testing.assert_allclose(out, ref, rtol=1e-14)
-    dh = rng.standard_normal((N, H))
-    cell.zero_grad()
-    dx, dhp = cell.backward(dh)
-    rdx, rdhp, dW, dU, db = kernels.gru_step_backward(dh, cache)
-    for a, r in ((dx, rdx), (dhp, rdhp), (cell.grads["kernel"], dW),
-                 (cell.grads["recurrent_kernel"], dU), (cell.grads["bias"], db)):
         np.testing.assert_allclose(a, r, rtol=1e-13, atol=1e-14)

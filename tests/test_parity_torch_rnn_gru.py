@@ -61,6 +61,21 @@ def _random_weights(layer, d, seed):
     layer.set_weights([w + 0.3 * rng.standard_normal(w.shape) for w in layer.get_weights()])
 
 
+def _run_ours(layer, shape):
+    """Random weights, inputs, h0 and upstream gradient in the layer's dtype; one forward and
+    backward. Returns x, h0, dy and our output, dL/dx and dL/dh0 by name."""
+    n, t, d, h = shape
+    _random_weights(layer, d, seed=2)
+    rng = np.random.default_rng(3)
+    dtype = layer.dtype
+    x = rng.standard_normal((n, t, d)).astype(dtype)
+    h0 = rng.standard_normal((n, h)).astype(dtype)
+    dy = rng.standard_normal((n, t, h)).astype(dtype)
+    y = layer(x, initial_state=[h0])
+    dx = layer.backward(dy)
+    return x, h0, dy, {"output": y, "dL/dx": dx, "dL/dh0": layer.initial_state_grads[0]}
+
+
 def _run_torch(net, x, h0, dy, dtype):
     tdt = TORCH_DTYPES[dtype]
     xt = torch.tensor(x, dtype=tdt, requires_grad=True)
@@ -104,18 +119,10 @@ def _compare(ours, theirs, dtype, terms):
 def test_simple_rnn_matches_torch(shape, dtype, activation):
     n, t, d, h = shape
     layer = SimpleRNN(h, activation=activation, return_sequences=True, dtype=dtype, seed=1)
-    _random_weights(layer, d, seed=2)
-    rng = np.random.default_rng(3)
-    x = rng.standard_normal((n, t, d)).astype(dtype)
-    h0 = rng.standard_normal((n, h)).astype(dtype)
-    dy = rng.standard_normal((n, t, h)).astype(dtype)
-
-    y = layer(x, initial_state=[h0])
-    dx = layer.backward(dy)
-    ours = {"output": y, "dL/dx": dx, "dL/dh0": layer.initial_state_grads[0],
-            "dL/dkernel": layer.grads["kernel"],
+    x, h0, dy, ours = _run_ours(layer, shape)
+    ours.update({"dL/dkernel": layer.grads["kernel"],
             "dL/drecurrent_kernel": layer.grads["recurrent_kernel"],
-            "dL/dbias_ih": layer.grads["bias"], "dL/dbias_hh": layer.grads["bias"]}
+            "dL/dbias_ih": layer.grads["bias"], "dL/dbias_hh": layer.grads["bias"]})
     theirs = _torch_results(lambda lay, dd, dt: _torch_rnn(lay, dd, dt, activation),
                             layer, d, x, h0, dy, dtype)
     _compare(ours, theirs, dtype, rnn_terms(n, t, d, h))
@@ -126,19 +133,11 @@ def test_simple_rnn_matches_torch(shape, dtype, activation):
 def test_gru_matches_torch(shape, dtype):
     n, t, d, h = shape
     layer = GRU(h, return_sequences=True, dtype=dtype, seed=1)  # reset_after=True
-    _random_weights(layer, d, seed=2)
-    rng = np.random.default_rng(3)
-    x = rng.standard_normal((n, t, d)).astype(dtype)
-    h0 = rng.standard_normal((n, h)).astype(dtype)
-    dy = rng.standard_normal((n, t, h)).astype(dtype)
-
-    y = layer(x, initial_state=[h0])
-    dx = layer.backward(dy)
+    x, h0, dy, ours = _run_ours(layer, shape)
     g = layer.grads
-    ours = {"output": y, "dL/dx": dx, "dL/dh0": layer.initial_state_grads[0],
-            "dL/dkernel": _zr_to_rz(g["kernel"]),
-            "dL/drecurrent_kernel": _zr_to_rz(g["recurrent_kernel"]),
-            "dL/dbias_ih": _zr_to_rz(g["bias"][0]), "dL/dbias_hh": _zr_to_rz(g["bias"][1])}
+    ours.update({"dL/dkernel": _zr_to_rz(g["kernel"]),
+                 "dL/drecurrent_kernel": _zr_to_rz(g["recurrent_kernel"]),
+                 "dL/dbias_ih": _zr_to_rz(g["bias"][0]), "dL/dbias_hh": _zr_to_rz(g["bias"][1])})
     theirs = _torch_results(_torch_gru, layer, d, x, h0, dy, dtype)
     _compare(ours, theirs, dtype, rnn_terms(n, t, d, h))
 

@@ -68,9 +68,7 @@ class Layer:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{owner} expects name to be a string or None; got {name!r}.")
         self.name = name if name is not None else _auto_name(owner)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-            raise TypeError(f"{owner} expects seed to be an integer or None; got {seed!r}.")
-        self.seed = seed
+        self.seed = _checks.seed(seed, owner)
         self.rng = np.random.default_rng(seed)
         if input_shape is not None:
             input_shape = tuple(input_shape)
@@ -89,6 +87,11 @@ class Layer:
         self.params[name] = value
         self.grads[name] = np.zeros_like(value)
         return value
+
+    def add_weights(self, weights: dict) -> None:
+        """Register each ``name -> array`` of ``weights``, in order, with :meth:`add_weight`."""
+        for name, value in weights.items():
+            self.add_weight(name, value)
 
     def build(self, input_shape) -> None:
         """Create the weights for inputs of ``input_shape`` (batch first; None allowed)."""

@@ -46,7 +46,7 @@ class Dense(Layer):
 
     _config_keys = ("units", "activation", "use_bias")
 
-    def __init__(self, units, activation=None, use_bias=True, **kwargs):
+    def __init__(self, units, activation=None, *, use_bias=True, **kwargs):
         super().__init__(**kwargs)
         self.units = _checks.positive_int(units, "units", "Dense")
         self.activation = activations.canonical(activation, "Dense")
@@ -94,7 +94,8 @@ class Dense(Layer):
             z += self.params["bias"]  # z is a fresh array
         y = self._act(z)
         self._cache = (x, y)
-        return y
+        # backward reads y (tanh' = 1 - y^2, ...): the caller gets a copy it may write into
+        return y if self.activation == "linear" else y.copy()
 
     def backward(self, dy):
         """dy: dL/dy (N, ..., U) -> dL/dx (N, ..., D); writes grads['kernel'], grads['bias']."""

@@ -1,4 +1,4 @@
-"""``GRU`` (the sequence layer) and ``GRUCell`` (one time step), with Keras 3's semantics.
+"""``GRU``: the gated recurrent unit over a whole sequence, with Keras 3's semantics.
 
 Gate order z (update), r (reset), h (candidate), as Keras. With x_t (N, D),
 h_{t-1} (N, H), ``kernel`` W (D, 3H) = [W_z | W_r | W_h] and ``recurrent_kernel``
@@ -21,25 +21,19 @@ recurrent bias b_r)::
 
 PyTorch's ``nn.GRU`` is the reset_after form with gate order r, z, n and the same
 ``h_new = (1 - z) * n + z * h``.
+
+The reference for these equations is :func:`rnnlesson.kernels.gru_step_forward` (and
+``gru_step_backward``), which the teaching cell ``rnnlesson.cells.GRUCell`` calls one
+step at a time; the tests check ``GRU`` against a loop of the kernels.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import _checks, activations, initializers
+from .. import _checks
+from ._buffers import time_columns, workspace
 from .recurrent import Recurrent
-from .simple_rnn import _StepCell, time_columns, workspace
-
-
-def _gru_weights(layer, input_dim: int) -> None:
-    h = layer.units
-    layer.add_weight("kernel", initializers.glorot_uniform((input_dim, 3 * h), layer.rng,
-                                                           layer.dtype))
-    layer.add_weight("recurrent_kernel", initializers.orthogonal((h, 3 * h), layer.rng,
-                                                                 layer.dtype))
-    shape = (2, 3 * h) if layer.reset_after else (3 * h,)
-    layer.add_weight("bias", initializers.zeros(shape, dtype=layer.dtype))
 
 
 # ---------------------------------------------------------------------------- the layer
@@ -58,7 +52,8 @@ class GRU(Recurrent):
     ``recurrent_kernel`` (H, 3H) orthogonal, ``bias`` (2, 3H) (reset_after) or (3H,), zeros.
     The equations are in the module docstring.
 
-    How it is made fast (same numbers as ``GRUCell``, checked in the tests):
+    How it is made fast (the numbers of :func:`rnnlesson.kernels.gru_step_forward` and
+    ``gru_step_backward`` step by step, the reference; checked in the tests):
 
     * Transposed, time-major buffers (as ``LSTM``): step t's pre-activations are one
       (4H, N) block ``P[t]`` (3H without reset_after) and the states are (H, N), so every
@@ -90,7 +85,9 @@ class GRU(Recurrent):
     _config_keys = ("units", "reset_after", "return_sequences", "return_state", "go_backwards",
                     "stateful")
 
-    def __init__(self, units, reset_after=True, *, return_sequences=False, return_state=False,
+    blocks = 3
+
+    def __init__(self, units, *, reset_after=True, return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, dtype="float32", seed=None, name=None,
                  input_shape=None):
         super().__init__(units, return_sequences=return_sequences, return_state=return_state,
@@ -99,8 +96,8 @@ class GRU(Recurrent):
         self.reset_after = _checks.boolean(reset_after, "reset_after", type(self).__name__)
         self._seq = None
 
-    def _build_weights(self, input_dim: int) -> None:
-        _gru_weights(self, input_dim)
+    def _init_options(self) -> dict:
+        return {"bias_shape": (2, 3 * self.units) if self.reset_after else None}
 
     # ------------------------------------------------------------------ helpers
     def _blocks(self):
@@ -294,94 +291,3 @@ class GRU(Recurrent):
         Wi = np.concatenate([Wr, Wz, Wh], axis=1)  # (D, 3H): the blocks of dP[:, o:]
         dx = (dPc[o:].T @ Wi.T).reshape(t_len, n, d).transpose(1, 0, 2).copy()  # dA Wᵀ
         return dx, [dh.T.copy()]
-
-
-# ---------------------------------------------------------------------------- the cell
-class GRUCell(_StepCell):
-    """One step of a GRU (Keras 3 semantics, gate order z, r, h; see the module docstring).
-
-    Args:
-        units: H, the size of the hidden state.
-        reset_after: True (default) or False, as ``GRU``.
-        dtype, seed, name: as ``Layer``.
-
-    Use::
-
-        h, state = cell.forward(x_t, state)    # x_t (N, D), state (N, H) or None (zeros)
-        dx_t, dstate = cell.backward(dh, dstate)
-
-    ``backward`` goes back through the most recent forward step; ``dh`` (from the output
-    at that step) and ``dstate`` (from step t+1) may be None. It returns dL/dx_t (N, D)
-    and dL/dh_{t-1} (N, H) and ADDS the step's weight gradients to ``cell.grads``.
-    Weights as ``GRU``: ``kernel`` (D, 3H), ``recurrent_kernel`` (H, 3H), ``bias`` (2, 3H)
-    or (3H,).
-    """
-
-    _config_keys = ("units", "reset_after")
-
-    def __init__(self, units, reset_after=True, *, dtype="float32", seed=None, name=None):
-        super().__init__(units, dtype=dtype, seed=seed, name=name)
-        self.reset_after = _checks.boolean(reset_after, "reset_after", type(self).__name__)
-
-    def _build(self, input_shape) -> None:
-        _gru_weights(self, int(input_shape[-1]))
-
-    def forward(self, x_t, state=None):
-        """One step. x_t: (N, D); state: h_{t-1} (N, H) or None. Returns (h_t, h_t), each (N, H)."""
-        x, h_prev = self._prepare_step(x_t, state)
-        H = self.units
-        W, U, b = self.params["kernel"], self.params["recurrent_kernel"], self.params["bias"]
-        sig = activations.sigmoid
-        b_i = b[0] if self.reset_after else b
-        xw = x @ W + b_i                      # [x W_z + b_iz | x W_r + b_ir | x W_h + b_ih]
-        if self.reset_after:
-            hu = h_prev @ U + b[1]            # [h U_z + b_rz | h U_r + b_rr | h U_h + b_rh]
-            z = sig(xw[:, :H] + hu[:, :H])            # update gate
-            r = sig(xw[:, H:2 * H] + hu[:, H:2 * H])  # reset gate
-            hh = np.tanh(xw[:, 2 * H:] + r * hu[:, 2 * H:])  # candidate
-            rh = None
-        else:
-            hu = h_prev @ U[:, :2 * H]        # [h U_z | h U_r]
-            z = sig(xw[:, :H] + hu[:, :H])
-            r = sig(xw[:, H:2 * H] + hu[:, H:])
-            rh = r * h_prev                   # the reset applies to h before U_h
-            hh = np.tanh(xw[:, 2 * H:] + rh @ U[:, 2 * H:])
-        h = z * h_prev + (1 - z) * hh         # h_t = z h_{t-1} + (1 - z) hh
-        self._steps.append({"x": x.copy(), "h_prev": h_prev.copy(), "z": z, "r": r, "hh": hh,
-                            "hu": hu, "rh": rh})
-        return h, h
-
-    def backward(self, dh, dstate=None):
-        """Back through the latest step. dh, dstate: (N, H) or None. Returns (dx_t, dh_prev)."""
-        c, dh = self._pop_step(dh, dstate)
-        H = self.units
-        x, h_prev, z, r, hh = c["x"], c["h_prev"], c["z"], c["r"], c["hh"]
-        W, U = self.params["kernel"], self.params["recurrent_kernel"]
-        dz = dh * (h_prev - hh)               # dL/dz = dL/dh (h_{t-1} - hh)
-        dhh = dh * (1 - z)                    # dL/dhh = dL/dh (1 - z)
-        dh_prev = dh * z                      # dL/dh_{t-1}, direct path through z * h_{t-1}
-        da_h = dhh * (1 - hh ** 2)            # dL/d(pre_hh) = dL/dhh (1 - hh^2)
-        da_z = dz * z * (1 - z)               # dL/d(pre_z) = dL/dz z (1 - z)
-        if self.reset_after:
-            hu_h = c["hu"][:, 2 * H:]
-            dr = da_h * hu_h                  # dL/dr = dL/dpre_hh (h U_h + b_rh)
-            da_r = dr * r * (1 - r)           # dL/d(pre_r) = dL/dr r (1 - r)
-            da_x = np.concatenate([da_z, da_r, da_h], axis=1)       # dL/d(x W + b_i)
-            da_u = np.concatenate([da_z, da_r, da_h * r], axis=1)   # dL/d(h U + b_r)
-            self.grads["kernel"] += x.T @ da_x                      # dL/dW += xᵀ da_x
-            self.grads["recurrent_kernel"] += h_prev.T @ da_u       # dL/dU += h_{t-1}ᵀ da_u
-            self.grads["bias"][0] += da_x.sum(axis=0)               # dL/db_i += Σ_n da_x
-            self.grads["bias"][1] += da_u.sum(axis=0)               # dL/db_r += Σ_n da_u
-            dh_prev = dh_prev + da_u @ U.T                          # + da_u Uᵀ
-        else:
-            drh = da_h @ U[:, 2 * H:].T       # dL/d(r h) = dL/dpre_hh U_hᵀ
-            da_r = drh * h_prev * r * (1 - r)  # dL/d(pre_r) = dL/d(r h) h_{t-1} r (1 - r)
-            da_x = np.concatenate([da_z, da_r, da_h], axis=1)       # dL/d(pre) for z, r, hh
-            da_zr = da_x[:, :2 * H]
-            self.grads["kernel"] += x.T @ da_x                      # dL/dW += xᵀ da
-            self.grads["recurrent_kernel"][:, :2 * H] += h_prev.T @ da_zr  # dL/dU_zr += hᵀ da_zr
-            self.grads["recurrent_kernel"][:, 2 * H:] += c["rh"].T @ da_h  # dL/dU_h += (r h)ᵀ da_h
-            self.grads["bias"] += da_x.sum(axis=0)                  # dL/db += Σ_n da
-            dh_prev = dh_prev + drh * r + da_zr @ U[:, :2 * H].T    # + via r h, + via the gates
-        dx = da_x @ W.T                       # dL/dx_t = da Wᵀ
-        return dx, dh_prev

@@ -1,4 +1,4 @@
-"""``LSTM`` (a whole sequence) and ``LSTMCell`` (one time step): long short-term memory.
+"""``LSTM``: long short-term memory over a whole sequence, written for speed.
 
 One time step, with Keras's gate order i, f, c, o (torch's i, f, g, o is the same order)::
 
@@ -14,197 +14,86 @@ Weights as Keras: ``kernel`` W (D, 4H), ``recurrent_kernel`` U (H, 4H), ``bias``
 Initialised glorot_uniform, orthogonal and zeros, with the forget block of the bias set
 to 1 when ``unit_forget_bias=True`` (so a new LSTM remembers by default).
 
-``LSTMCell`` is the readable version, one gate per line, used to teach the maths
-step by step. ``LSTM`` computes exactly the same numbers, fast; its docstring says how.
+The reference for these equations, forward and backward, is
+:func:`rnnlesson.kernels.lstm_step_forward` and :func:`rnnlesson.kernels.lstm_step_backward`;
+the teaching cell ``rnnlesson.cells.LSTMCell`` calls them one step at a time. ``LSTM``
+computes exactly the same numbers for a whole sequence, arranged for numpy (its
+docstring says how), and the tests check it against a loop of the kernels.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 import numpy as np
 
 from .. import _checks
-from .. import initializers as init
-from .base import Layer
+from ._buffers import time_columns, workspace
 from .recurrent import Recurrent
-from .simple_rnn import time_columns, workspace
 
 
-def _init_lstm_weights(input_dim, units, rng, dtype, unit_forget_bias):
-    """Keras's initial LSTM weights: kernel (D, 4H), recurrent_kernel (H, 4H), bias (4H,)."""
-    kernel = init.glorot_uniform((input_dim, 4 * units), rng, dtype)
-    recurrent_kernel = init.orthogonal((units, 4 * units), rng, dtype)
-    bias = init.zeros((4 * units,), dtype=dtype)
-    if unit_forget_bias:
-        bias[units:2 * units] = 1.0  # the forget block: f starts near sigmoid(1) = 0.73
-    return kernel, recurrent_kernel, bias
+@dataclass(slots=True)
+class _ForwardStep:
+    """Step t's views into the forward work arrays, made once per buffer layout.
 
-
-def _sigmoid(z):
-    # 0.5 * tanh(0.5 z) + 0.5 is exactly 1 / (1 + exp(-z)) and never overflows.
-    return 0.5 * np.tanh(0.5 * z) + 0.5
-
-
-# ---------------------------------------------------------------------------- the cell
-class LSTMCell(Layer):
-    """One LSTM time step, written for reading (the maths of the module docstring, line by line).
-
-    Usage::
-
-        cell = LSTMCell(units=H, seed=0)
-        state = None                                  # zeros
-        for t in range(T):
-            h, state = cell.forward(x[:, t], state)   # x[:, t]: (N, D); h: (N, H); state: (h, c)
-        ...
-        cell.zero_grad()
-        dstate = None                                 # nothing flows in after the last step
-        for t in reversed(range(T)):
-            dx_t, dstate = cell.backward(dh[:, t], dstate)
-
-    Each ``forward`` pushes what its step needs onto a stack; each ``backward`` pops the
-    most recent step, so steps are undone in reverse order. Gradients ADD UP in
-    ``cell.grads`` over the steps (a weight is shared by every step) until ``zero_grad()``.
-
-    Args:
-        units: H, the size of h and c.
-        unit_forget_bias: start the forget-gate bias at 1 (Keras's default).
-        dtype, seed, name: as every layer. The same ``seed`` gives the same weights as
-            ``LSTM(units, seed=seed)``, so a loop of cells can be checked against the layer.
-        input_dim: D, to create the weights now; otherwise they are created at the first call.
-
-    Attributes:
-        last_gates: after a forward, dict of the step's (N, H) activations: ``'i'``, ``'f'``,
-            ``'c~'`` (candidate), ``'o'`` and ``'c'`` (the new cell state).
+    Transposed layout: every block is (rows, N), so each gate is one contiguous (H, N)
+    piece of memory. ``slots`` keeps the attribute reads of the time loop cheap.
     """
 
-    _config_keys = ("units", "unit_forget_bias")
+    z: np.ndarray        # (4H, N) the gate block: [-z_i; -z_f; -z_o; z_c], then the gates in place
+    sig: np.ndarray      # (3H, N) its sigmoid rows i, f, o
+    g: np.ndarray        # (H, N) its candidate rows: z_c, then c~ = tanh(z_c)
+    i: np.ndarray        # (H, N) input gate
+    f: np.ndarray        # (H, N) forget gate
+    o: np.ndarray        # (H, N) output gate
+    c_prev: np.ndarray   # (H, N) c_{t-1}
+    c: np.ndarray        # (H, N) c_t, written here
+    tanh_c: np.ndarray   # (H, N) tanh(c_t), written here
+    inputs: np.ndarray   # (K, N) [h_{t-1}; x_t; 1], K = H + D + 1: the step product operand
+    h: np.ndarray        # (H, N) h_t, written where the next step's ``inputs`` read it
 
-    def __init__(self, units, unit_forget_bias=True, *, dtype="float32", seed=None, name=None,
-                 input_dim=None):
-        super().__init__(name=name, dtype=dtype, seed=seed)
-        owner = type(self).__name__
-        self.units = _checks.positive_int(units, "units", owner)
-        self.unit_forget_bias = _checks.boolean(unit_forget_bias, "unit_forget_bias", owner)
-        self._steps = []  # stack of per-step caches, pushed by forward, popped by backward
-        self.last_gates = None
-        if input_dim is not None:
-            self.build((None, _checks.positive_int(input_dim, "input_dim", owner)))
 
-    def _build(self, input_shape):
-        kernel, recurrent_kernel, bias = _init_lstm_weights(
-            int(input_shape[-1]), self.units, self.rng, self.dtype, self.unit_forget_bias)
-        self.add_weight("kernel", kernel)
-        self.add_weight("recurrent_kernel", recurrent_kernel)
-        self.add_weight("bias", bias)
+@dataclass(slots=True)
+class _BackwardStep:
+    """Step t's views for the backward loop (all (H, N) unless said), made once."""
 
-    def compute_output_shape(self, input_shape):
-        """(N, D) -> (N, H)."""
-        return (input_shape[0], self.units)
+    dz: np.ndarray          # (4H, N) dL/dz_t, rows i, f, o, c~: written by the step
+    dz_i: np.ndarray        # its blocks: dL/di, dL/df, dL/do, dL/dc~, then times the slopes
+    dz_f: np.ndarray
+    dz_o: np.ndarray
+    dz_g: np.ndarray
+    gate_slope: np.ndarray  # (4H, N) s (1 - s) for i, f, o and 1 - c~^2 (the chunk's pass)
+    i: np.ndarray           # the gates of the step
+    f: np.ndarray
+    g: np.ndarray           # c~
+    c_prev: np.ndarray      # c_{t-1}
+    tanh_c: np.ndarray      # tanh(c_t)
+    h_slope: np.ndarray     # o (1 - tanh(c_t)^2) = dh_t/dc_t (the chunk's pass)
+    dh_out: np.ndarray | None  # dL/dh_t from the output at t, or None (last output only)
 
-    def _check_state(self, state, n, owner, what=("h", "c")):
-        if state is None:
-            return [np.zeros((n, self.units), self.dtype) for _ in what]
-        if isinstance(state, np.ndarray) or not isinstance(state, (list, tuple)) or len(state) != 2:
-            got = (f"a {type(state).__name__} of length {len(state)}"
-                   if isinstance(state, (list, tuple)) else type(state).__name__)
-            raise ValueError(f"{owner} expects the state as a pair ({', '.join(what)}) of arrays "
-                             f"of shape (N, H) = ({n}, {self.units}), or None; got {got}.")
-        out = []
-        for name, s in zip(what, state, strict=True):
-            s = _checks.as_float_array(s, self.dtype, owner, f"state '{name}'")
-            if s.shape != (n, self.units):
-                raise ValueError(f"{owner} expects state '{name}' of shape (N, H) = "
-                                 f"({n}, {self.units}); got {_checks.shape_str(s.shape)}.")
-            out.append(s)
-        return out
 
-    def forward(self, x_t, state=None):
-        """One step forward.
+@dataclass(slots=True)
+class _BackwardChunk:
+    """A run of consecutive steps whose derivative factors are computed in one pass each."""
 
-        Args:
-            x_t: the inputs of this time step, shape (N, D).
-            state: ``(h_prev, c_prev)``, each (N, H), or None for zeros (the first step).
-        Returns:
-            ``h, (h, c)``: the output h_t (N, H) and the new state (h_t, c_t) for the next step.
-        """
-        owner = "LSTMCell"
-        x_t = _checks.as_float_array(x_t, self.dtype, owner)
-        _checks.check_ndim(x_t, 2, owner, "(N, D)",
-                           "A cell takes one time step; pass x[:, t] of a sequence x (N, T, D).")
-        _checks.check_nonempty(x_t, owner, "(N, D)")
-        self._ensure_built(x_t.shape)
-        W, U, b = self.params["kernel"], self.params["recurrent_kernel"], self.params["bias"]
-        if x_t.shape[1] != W.shape[0]:
-            raise ValueError(f"LSTMCell '{self.name}' was built for D={W.shape[0]} input "
-                             f"features; got x_t of shape {_checks.shape_str(x_t.shape)}.")
-        h_prev, c_prev = self._check_state(state, x_t.shape[0], owner)
-        H = self.units
+    sig: np.ndarray         # (k, 3H, N) the sigmoid gates i, f, o of the chunk's steps
+    sig_slope: np.ndarray   # (k, 3H, N) written: s (1 - s)
+    g: np.ndarray           # (k, H, N) the candidates c~
+    g_slope: np.ndarray     # (k, H, N) written: 1 - c~^2
+    o: np.ndarray           # (k, H, N) the output gates
+    tanh_c: np.ndarray      # (k, H, N) tanh(c_t)
+    h_slope: np.ndarray     # (k, H, N) written: o (1 - tanh(c_t)^2)
+    steps: list             # the chunk's _BackwardStep, last step first
 
-        z = x_t @ W + h_prev @ U + b           # (N, 4H): every gate's pre-activation at once
-        i = _sigmoid(z[:, 0 * H:1 * H])        # input gate
-        f = _sigmoid(z[:, 1 * H:2 * H])        # forget gate
-        g = np.tanh(z[:, 2 * H:3 * H])         # candidate c~
-        o = _sigmoid(z[:, 3 * H:4 * H])        # output gate
-        c = f * c_prev + i * g                 # keep some old memory, write some new
-        tanh_c = np.tanh(c)
-        h = o * tanh_c                         # show some of the memory
 
-        self._steps.append((x_t, h_prev, c_prev, i, f, g, o, tanh_c))
-        self.last_gates = {"i": i, "f": f, "c~": g, "o": o, "c": c}
-        return h, (h, c)
+def _per_step(record, **blocks):
+    """One ``record`` per time step: field f of step t is ``blocks[f][t]``.
 
-    def backward(self, dh, dstate=None):
-        """One step back (the most recent forward step not yet undone).
-
-        Args:
-            dh: dL/dh_t from this step's output (N, H), or None if the output was unused.
-            dstate: ``(dh_next, dc_next)``, the gradients of this step's state (h_t, c_t)
-                coming back from the next step, or None after the last step (zeros).
-        Returns:
-            ``dx_t, (dh_prev, dc_prev)``: dL/dx_t (N, D), and the state gradients to pass to
-            the step before. Adds this step's weight gradients to ``self.grads``.
-        """
-        owner = "LSTMCell.backward"
-        if not self._steps:
-            raise RuntimeError(f"{owner}: no forward step left to go back through. Call "
-                               "forward() once per time step, then backward() once per step "
-                               "in reverse order.")
-        x_t, h_prev, c_prev, i, f, g, o, tanh_c = self._steps[-1]
-        n = x_t.shape[0]
-        if dh is None:
-            dh = np.zeros((n, self.units), self.dtype)
-        else:
-            dh = self._check_grad(dh, (n, self.units), "dh (the gradient of h_t)")
-        dh_next, dc_next = self._check_state(dstate, n, owner, ("dh_next", "dc_next"))
-        self._steps.pop()
-        W, U = self.params["kernel"], self.params["recurrent_kernel"]
-
-        dh = dh + dh_next                                # h_t feeds the output and the next step
-        # h = o * tanh(c)
-        do = dh * tanh_c                                 # dL/do = dL/dh * tanh(c)
-        dc = dc_next + dh * o * (1 - tanh_c ** 2)        # dL/dc = dL/dc_next + dL/dh * o * tanh'(c)
-        # c = f * c_prev + i * c~
-        di = dc * g                                      # dL/di  = dL/dc * c~
-        df = dc * c_prev                                 # dL/df  = dL/dc * c_prev
-        dg = dc * i                                      # dL/dc~ = dL/dc * i
-        dc_prev = dc * f                                 # dL/dc_prev = dL/dc * f
-        # back through the nonlinearities: sigmoid' = s (1 - s), tanh' = 1 - tanh^2
-        dz_i = di * i * (1 - i)
-        dz_f = df * f * (1 - f)
-        dz_g = dg * (1 - g ** 2)
-        dz_o = do * o * (1 - o)
-        dz = np.concatenate([dz_i, dz_f, dz_g, dz_o], axis=1)   # (N, 4H), order i, f, c, o
-        # z = x W + h_prev U + b
-        self.grads["kernel"] += x_t.T @ dz               # dL/dW += x_t^T dz       (D, 4H)
-        self.grads["recurrent_kernel"] += h_prev.T @ dz  # dL/dU += h_prev^T dz    (H, 4H)
-        self.grads["bias"] += dz.sum(axis=0)             # dL/db += sum over batch (4H,)
-        dx_t = dz @ W.T                                  # dL/dx_t    = dz W^T     (N, D)
-        dh_prev = dz @ U.T                               # dL/dh_prev = dz U^T     (N, H)
-        return dx_t, (dh_prev, dc_prev)
-
-    def zero_grad(self) -> None:
-        """Set the accumulated gradients to zero and forget unfinished forward steps."""
-        super().zero_grad()
-        self._steps.clear()
+    Each block is an array (or list) over the steps; numpy makes the per-step views as it
+    iterates, in C, which keeps rebuilding them cheap when the buffers change.
+    """
+    names = [f.name for f in fields(record)]
+    return list(map(record, *(blocks[name] for name in names)))
 
 
 # ---------------------------------------------------------------------------- the layer
@@ -224,7 +113,8 @@ class LSTM(Recurrent):
     ``backward(dy)`` returns dL/dx (N, T, D) and writes ``grads`` (``kernel`` (D, 4H),
     ``recurrent_kernel`` (H, 4H), ``bias`` (4H,)) and ``initial_state_grads`` [dh0, dc0].
 
-    How it is fast (same maths as :class:`LSTMCell`, arranged for numpy):
+    How it is fast (the maths of :func:`rnnlesson.kernels.lstm_step_forward` and
+    ``lstm_step_backward``, the reference, arranged for numpy):
 
     * Gate block re-ordered inside: the weights are copied each call into the order
       i, f, o, c~, so the three sigmoid gates sit side by side, and their columns are
@@ -253,11 +143,12 @@ class LSTM(Recurrent):
     """
 
     state_names = ("h", "c")
+    blocks = 4
     _config_keys = Recurrent._config_keys + ("unit_forget_bias",)
 
-    def __init__(self, units, unit_forget_bias=True, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, dtype="float32", seed=None, name=None,
-                 input_shape=None):
+    def __init__(self, units, *, unit_forget_bias=True, return_sequences=False,
+                 return_state=False, go_backwards=False, stateful=False, dtype="float32",
+                 seed=None, name=None, input_shape=None):
         super().__init__(units, return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, dtype=dtype, seed=seed,
                          name=name, input_shape=input_shape)
@@ -265,12 +156,8 @@ class LSTM(Recurrent):
         self._seq = None  # what the last forward stored for backward
         self._ws = {}     # per-step views kept between calls (see _views)
 
-    def _build_weights(self, input_dim):
-        kernel, recurrent_kernel, bias = _init_lstm_weights(
-            input_dim, self.units, self.rng, self.dtype, self.unit_forget_bias)
-        self.add_weight("kernel", kernel)
-        self.add_weight("recurrent_kernel", recurrent_kernel)
-        self.add_weight("bias", bias)
+    def _init_options(self) -> dict:
+        return {"forget_bias_block": 1 if self.unit_forget_bias else None}  # f: block 1
 
     # ------------------------------------------------------------------ forward
     @staticmethod
@@ -343,25 +230,31 @@ class LSTM(Recurrent):
         Z[:T, H:H + D] = x.transpose(1, 2, 0)
         Z[:, H + D] = 1.0
         Z[T, H:H + D] = 0.0
-        Hprev = Z[:T]
         Hnext = Z[1:, :H]
         tmpH = np.empty((H, N), dt)
         mm, add, mul, div, exp, tanh = np.matmul, np.add, np.multiply, np.divide, np.exp, np.tanh
-        steps = self._views("fwd", reuse, (A, C, TC, Z), lambda: list(zip(
-            A, A[:, :H3], A[:, H3:], A[:, :H], A[:, H:H2], A[:, H2:H3],
-            C[:T], C[1:], TC, Hprev, Hnext, strict=True)))
+
+        def make_steps():  # each argument: one block per step, t = 0 ... T-1
+            return _per_step(_ForwardStep, z=A, sig=A[:, :H3], g=A[:, H3:], i=A[:, :H],
+                             f=A[:, H:H2], o=A[:, H2:H3], c_prev=C[:T], c=C[1:], tanh_c=TC,
+                             inputs=Z[:T], h=Z[1:, :H])
+
+        steps = self._views("fwd", reuse, (A, C, TC, Z), make_steps)
         with np.errstate(over="ignore"):  # exp(-z) = inf for z < -88 (float32) gives s = 0
-            for a, s, g, i, f, o, cp, c, tc, hp, hn in steps:
-                mm(WT, hp, a)           # [-z_i; -z_f; -z_o; z_c] = [U; W; b]^T [h_prev; x_t; 1]
-                exp(s, s)               # sigmoid(z) = 1 / (1 + exp(-z)) for i, f, o
-                add(s, 1.0, s)
-                div(1.0, s, s)
+            for s in steps:
+                mm(WT, s.inputs, s.z)   # [-z_i; -z_f; -z_o; z_c] = [U; W; b]^T [h_prev; x_t; 1]
+                sig = s.sig
+                exp(sig, sig)           # sigmoid(z) = 1 / (1 + exp(-z)) for i, f, o
+                add(sig, 1.0, sig)
+                div(1.0, sig, sig)
+                g, c = s.g, s.c
                 tanh(g, g)              # c~ = tanh(z_c)
-                mul(f, cp, c)           # c = f * c_prev + i * c~
-                mul(i, g, tmpH)
+                mul(s.f, s.c_prev, c)   # c = f * c_prev + i * c~
+                mul(s.i, g, tmpH)
                 add(c, tmpH, c)
+                tc = s.tanh_c
                 tanh(c, tc)
-                mul(o, tc, hn)          # h = o * tanh(c)
+                mul(s.o, tc, s.h)       # h = o * tanh(c)
         return {"A": A, "C": C, "TC": TC, "Hnext": Hnext, "Z": Z}
 
     def _forward_seq(self, x, states, training):
@@ -402,6 +295,32 @@ class LSTM(Recurrent):
     _CHUNK = 1 << 15
 
     def _backward_seq(self, dseq, dfinal):
+        """Backpropagation through time, step t = T-1 down to 0.
+
+        The reference is :func:`rnnlesson.kernels.lstm_step_backward`: this loop computes
+        the same numbers (a loop of the kernel is checked against it in the tests), with
+        every array transposed to (rows, N) and the gate blocks in the order i, f, o, c~.
+        With dh and dc the gradients carried back from step t+1 (dL/dh_T and dL/dc_T of
+        the caller at the start), one step is::
+
+            dh_t   = dh + dL/dh_t from the output at t        (only with return_sequences)
+            dc_t   = dc + dh_t * o (1 - tanh(c_t)^2)          h_t = o tanh(c_t)
+            dL/di  = dc_t * c~                                c_t = f c_{t-1} + i c~
+            dL/df  = dc_t * c_{t-1}
+            dL/do  = dh_t * tanh(c_t)
+            dL/dc~ = dc_t * i
+            dz_t   = [dL/di; dL/df; dL/do; dL/dc~] * [i(1-i); f(1-f); o(1-o); 1 - c~^2]
+            dc     = dc_t * f                                 carried to step t-1
+            dh     = U dz_t                                   (dz_t U^T, transposed)
+
+        and after the loop, one product each over all T*N columns Z = [h_{t-1}; x_t; 1]::
+
+            [dU; dW; db] = Z dz^T          dX = dz^T W^T
+
+        Speed: the slopes s(1-s), 1 - c~^2 and o (1 - tanh(c)^2) are computed a chunk of
+        steps at a time (one pass each, small enough to stay in cache), so a step is the
+        ten operations above; every view the loop reads is made once (``_BackwardStep``).
+        """
         cache = self._seq
         A, C, TC = cache["A"], cache["C"], cache["TC"]
         T, H4, N = A.shape
@@ -412,65 +331,67 @@ class LSTM(Recurrent):
         Ub = np.empty((H, H4), dt)           # U in internal order
         self._pack(prm["recurrent_kernel"], Ub, 1.0)
         buf = self._buf
-        dA = buf("dA", (T, H4, N))           # dL/dz = gate' * dL/d(gate), per step (4H, N)
-        dh = np.ascontiguousarray(dfinal[0].T)
-        dc = np.ascontiguousarray(dfinal[1].T)
-        t1 = np.empty((H, N), dt)
-        dhs = np.empty((H, N), dt)
+        dZ = buf("dA", (T, H4, N))           # dz_t = dL/dz_t for every step, (4H, N) each
+        dh = np.ascontiguousarray(dfinal[0].T)  # carried dL/dh, (H, N), our own array
+        dc = np.ascontiguousarray(dfinal[1].T)  # carried dL/dc
+        tmp = np.empty((H, N), dt)
+        dh_t = np.empty((H, N), dt)
         mm, add, mul, sub = np.matmul, np.add, np.multiply, np.subtract
-        # Derivative factors s (1 - s), 1 - c~^2 (gate block) and o (1 - tanh(c)^2), a chunk
-        # of steps at a time: one pass each per chunk, small enough to stay in cache for the steps.
-        k = max(1, min(T, self._CHUNK // (N * H4)))
-        DU = buf("DU", (k, H4, N))
-        DT = buf("DT", (k, H, N))
+        k = max(1, min(T, self._CHUNK // (N * H4)))  # steps per chunk
+        slopes = buf("DU", (k, H4, N))       # the gate slopes of a chunk's steps
+        h_slopes = buf("DT", (k, H, N))      # o (1 - tanh(c)^2) of a chunk's steps
         dseq_tm = None
-        if dseq is not None:
+        if dseq is not None:  # time-major, transposed: contiguous (H, N) blocks
             dseq_tm = buf("dseq", (T, H, N))
             np.copyto(dseq_tm, dseq.transpose(1, 2, 0))
+
         def make_chunks():
             chunks = []
             for end in range(T, 0, -k):
                 start = max(0, end - k)
-                n = end - start
-                rev = slice(end - 1, start - 1 if start else None, -1)  # steps end-1...start
-                du, dtc = DU[:n], DT[:n]
-                steps = list(zip(
-                    dA[rev], dA[rev, :H], dA[rev, H:H2], dA[rev, H2:H3], dA[rev, H3:],
-                    du[::-1], A[rev, :H], A[rev, H:H2], A[rev, H3:], C[rev], TC[rev],
-                    dtc[::-1], dseq_tm[rev] if dseq_tm is not None else (None,) * n,
-                    strict=True))
-                a_c = A[start:end]
-                chunks.append((a_c[:, :H3], du[:, :H3], a_c[:, H3:], du[:, H3:], a_c[:, H2:H3],
-                               TC[start:end], dtc, steps))
+                slope, h_slope = slopes[:end - start], h_slopes[:end - start]
+                rev = slice(end - 1, start - 1 if start else None, -1)  # steps end-1 ... start
+                steps = _per_step(  # each argument: one block per step, in the order of rev
+                    _BackwardStep, dz=dZ[rev], dz_i=dZ[rev, :H], dz_f=dZ[rev, H:H2],
+                    dz_o=dZ[rev, H2:H3], dz_g=dZ[rev, H3:], gate_slope=slope[::-1],
+                    i=A[rev, :H], f=A[rev, H:H2], g=A[rev, H3:], c_prev=C[rev], tanh_c=TC[rev],
+                    h_slope=h_slope[::-1],
+                    dh_out=[None] * (end - start) if dseq_tm is None else dseq_tm[rev])
+                a = A[start:end]
+                chunks.append(_BackwardChunk(
+                    sig=a[:, :H3], sig_slope=slope[:, :H3], g=a[:, H3:], g_slope=slope[:, H3:],
+                    o=a[:, H2:H3], tanh_c=TC[start:end], h_slope=h_slope, steps=steps))
             return chunks
 
-        bufs = (A, C, TC, dA, DU, DT, dseq_tm)
-        chunks = self._views("bwd", True, bufs, make_chunks)
-        for s_c, du_s, g_c, du_g, o_c, tc_c, dtc, steps in chunks:
-            sub(1.0, s_c, du_s)
-            mul(du_s, s_c, du_s)    # sigmoid' = s (1 - s)
-            mul(g_c, g_c, du_g)
-            sub(1.0, du_g, du_g)    # tanh' = 1 - c~^2
-            mul(tc_c, tc_c, dtc)
-            sub(1.0, dtc, dtc)
-            mul(dtc, o_c, dtc)  # o * tanh'(c)
-            for da, dai, daf, dao, dag, fu, i, f, g, cp, tc, fc, ds in steps:
-                if ds is not None:
-                    add(ds, dh, dhs)    # dL/dh_t = from the output + from step t+1
-                    dht = dhs
+        chunks = self._views("bwd", True, (A, C, TC, dZ, slopes, h_slopes, dseq_tm),
+                             make_chunks)
+        for chunk in chunks:
+            sub(1.0, chunk.sig, chunk.sig_slope)
+            mul(chunk.sig_slope, chunk.sig, chunk.sig_slope)  # sigmoid' = s (1 - s)
+            mul(chunk.g, chunk.g, chunk.g_slope)
+            sub(1.0, chunk.g_slope, chunk.g_slope)            # tanh' = 1 - c~^2
+            mul(chunk.tanh_c, chunk.tanh_c, chunk.h_slope)
+            sub(1.0, chunk.h_slope, chunk.h_slope)
+            mul(chunk.h_slope, chunk.o, chunk.h_slope)        # o tanh'(c) = dh_t/dc_t
+            for s in chunk.steps:
+                dh_out = s.dh_out
+                if dh_out is None:
+                    dh_all = dh
                 else:
-                    dht = dh
-                mul(dht, fc, t1)
-                add(dc, t1, dc)         # dL/dc = dL/dc_next + dL/dh * o * tanh'(c)
-                mul(dc, g, dai)         # dL/di  = dL/dc * c~
-                mul(dc, cp, daf)        # dL/df  = dL/dc * c_prev
-                mul(dht, tc, dao)       # dL/do  = dL/dh * tanh(c)
-                mul(dc, i, dag)         # dL/dc~ = dL/dc * i
-                mul(da, fu, da)         # times the gates' derivatives: dL/dz
-                mul(dc, f, dc)          # dL/dc_prev = dL/dc * f
-                mm(Ub, da, dh)          # dL/dh_prev = U dA, transposed
+                    dh_all = dh_t
+                    add(dh_out, dh, dh_all)     # dh_t = from the output + from step t+1
+                mul(dh_all, s.h_slope, tmp)
+                add(dc, tmp, dc)                # dc_t = dc + dh_t o (1 - tanh(c_t)^2)
+                mul(dc, s.g, s.dz_i)            # dL/di  = dc_t c~
+                mul(dc, s.c_prev, s.dz_f)       # dL/df  = dc_t c_{t-1}
+                mul(dh_all, s.tanh_c, s.dz_o)   # dL/do  = dh_t tanh(c_t)
+                mul(dc, s.i, s.dz_g)            # dL/dc~ = dc_t i
+                dz = s.dz
+                mul(dz, s.gate_slope, dz)       # dz_t: times the gates' slopes
+                mul(dc, s.f, dc)                # dc = dc_t f, for step t-1
+                mm(Ub, dz, dh)                  # dh = U dz_t, for step t-1
         # one GEMM per weight gradient over all T*N columns, then back to the public order
-        dAll = time_columns(self, "dAll", dA)  # (4H, T*N)
+        dAll = time_columns(self, "dAll", dZ)  # (4H, T*N)
         g = self.grads
         Z = cache["Z"]
         K = Z.shape[1]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _checks
+from .. import _checks, initializers
 from .base import Layer
 
 
@@ -36,6 +36,8 @@ class Recurrent(Layer):
 
     #: one name per state carried through time: ("h",) or ("h", "c")
     state_names: tuple[str, ...] = ("h",)
+    #: gate blocks of H columns in the weights (1 SimpleRNN, 4 LSTM, 3 GRU)
+    blocks = 1
     _config_keys = ("units", "return_sequences", "return_state", "go_backwards", "stateful")
 
     def __init__(self, units, *, return_sequences=False, return_state=False, go_backwards=False,
@@ -70,8 +72,15 @@ class Recurrent(Layer):
         self._check_input_shape(input_shape)
         self._build_weights(int(input_shape[-1]))
 
-    def _build_weights(self, input_dim: int) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _build_weights(self, input_dim: int) -> None:
+        """Keras's initial weights, as :func:`rnnlesson.initializers.recurrent_weights` makes
+        them: ``kernel`` (D, kH), ``recurrent_kernel`` (H, kH), ``bias``, k = ``blocks``."""
+        self.add_weights(initializers.recurrent_weights(
+            input_dim, self.units, self.blocks, self.rng, self.dtype, **self._init_options()))
+
+    def _init_options(self) -> dict:
+        """Keyword arguments of ``recurrent_weights`` (bias shape, forget bias) for this layer."""
+        return {}
 
     def compute_output_shape(self, input_shape):
         """``(N, T, H)`` with return_sequences, else ``(N, H)``; plus the state shapes

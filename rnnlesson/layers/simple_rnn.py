@@ -1,4 +1,4 @@
-"""``SimpleRNN`` (the sequence layer) and ``SimpleRNNCell`` (one time step).
+"""``SimpleRNN``: the Elman RNN over a whole sequence, written for speed.
 
 The Elman RNN, as Keras writes it::
 
@@ -8,32 +8,20 @@ with x_t of shape (N, D), h_t of shape (N, H), ``kernel`` (D, H),
 ``recurrent_kernel`` (H, H), ``bias`` (H,) and ``act`` one of tanh (default),
 relu, sigmoid or linear.
 
-``SimpleRNNCell`` is the teaching version: one step forward, one step back,
-the maths written out line by line. ``SimpleRNN`` computes the same numbers for
-a whole sequence, written for speed (see its docstring for the tricks).
+The reference for its maths is :func:`rnnlesson.kernels.rnn_step_forward` (and
+``rnn_step_backward``), which the teaching cell ``rnnlesson.cells.SimpleRNNCell``
+calls one step at a time. ``SimpleRNN`` computes the same numbers for a whole
+sequence, arranged for speed (see its docstring for the tricks); the tests check it
+against a loop of the kernels.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import _checks, activations, initializers
-from .base import Layer
+from .. import activations, kernels
+from ._buffers import workspace
 from .recurrent import Recurrent
-
-#: the activations a recurrent layer accepts (softmax makes no sense on a hidden state)
-RNN_ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
-
-
-def _check_activation(activation, owner: str) -> str:
-    if activation is None:
-        return "linear"
-    if not isinstance(activation, str) or activation not in RNN_ACTIVATIONS:
-        raise ValueError(
-            f"{owner} expects activation to be one of "
-            f"{', '.join(repr(a) for a in RNN_ACTIVATIONS)} or None; got {activation!r}."
-        )
-    return activation
 
 
 def _activate_into(name: str, z: np.ndarray, out: np.ndarray) -> None:
@@ -42,11 +30,8 @@ def _activate_into(name: str, z: np.ndarray, out: np.ndarray) -> None:
         np.tanh(z, out)
     elif name == "relu":
         np.maximum(z, 0, out=out)
-    elif name == "sigmoid":  # sigmoid(z) = 0.5 * tanh(0.5 z) + 0.5, never overflows
-        np.multiply(z, 0.5, z)
-        np.tanh(z, out)
-        np.multiply(out, 0.5, out)
-        np.add(out, 0.5, out)
+    elif name == "sigmoid":
+        kernels.sigmoid(z, out)
     else:  # linear
         np.copyto(out, z)
 
@@ -64,34 +49,6 @@ def _derivative_from_output(name: str, y: np.ndarray, out: np.ndarray) -> np.nda
     else:
         out.fill(1)               # linear
     return out
-
-
-def workspace(layer, name: str, shape, dtype) -> np.ndarray:
-    """A scratch array kept by ``layer`` between calls (same shape and dtype: same memory).
-
-    Fresh multi-megabyte arrays on every call cost page faults (the allocator hands big
-    blocks back to the system), which measured about a third of a training step; the
-    layers therefore keep their time-major buffers. They are internal: nothing returned
-    to the caller is a workspace, and each forward call overwrites the previous one's.
-    """
-    ws = layer.__dict__.setdefault("_workspaces", {})
-    a = ws.get(name)
-    if a is None or a.shape != shape or a.dtype != dtype:
-        a = ws[name] = np.empty(shape, dtype)
-    return a
-
-
-def time_columns(layer, name: str, a: np.ndarray) -> np.ndarray:
-    """Time-major blocks ``a`` (T, R, N) as one (R, T*N) matrix, columns ordered (t, n).
-
-    Copied into the workspace ``name`` of ``layer``: the transposed layers (LSTM, GRU)
-    keep step t's gradients as an (R, N) block, and each weight gradient is then one
-    product of two such matrices over all T*N columns.
-    """
-    t, r, n = a.shape
-    out = workspace(layer, name, (r, t, n), a.dtype)
-    np.copyto(out, a.transpose(1, 0, 2))
-    return out.reshape(r, t * n)
 
 
 def _fold_inputs(d: int, h: int) -> bool:
@@ -115,7 +72,8 @@ class SimpleRNN(Recurrent):
     Weights (Keras's names and order): ``kernel`` (D, H) glorot-uniform,
     ``recurrent_kernel`` (H, H) orthogonal, ``bias`` (H,) zeros.
 
-    How it is made fast (same numbers as the step-by-step cell, checked in the tests):
+    How it is made fast (the numbers of :func:`rnnlesson.kernels.rnn_step_forward` and
+    ``rnn_step_backward`` step by step, the reference; checked in the tests):
 
     * Time-major buffers. The states live in one preallocated array ``S`` of shape
       (T+1, N, K) with ``S[t, :, :H] = h_{t-1}``; each step's activation writes
@@ -146,14 +104,9 @@ class SimpleRNN(Recurrent):
         super().__init__(units, return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, dtype=dtype, seed=seed,
                          name=name, input_shape=input_shape)
-        self.activation = _check_activation(activation, type(self).__name__)
+        self.activation = activations.canonical(activation, type(self).__name__,
+                                                activations.RECURRENT_NAMES)
         self._seq = None
-
-    def _build_weights(self, input_dim: int) -> None:
-        h = self.units
-        self.add_weight("kernel", initializers.glorot_uniform((input_dim, h), self.rng, self.dtype))
-        self.add_weight("recurrent_kernel", initializers.orthogonal((h, h), self.rng, self.dtype))
-        self.add_weight("bias", initializers.zeros((h,), dtype=self.dtype))
 
     # ------------------------------------------------------------------ forward
     def _forward_seq(self, x, states, training):
@@ -249,137 +202,3 @@ class SimpleRNN(Recurrent):
         dx = workspace(self, "dx", (t_len, n, d), dt)
         matmul(dA2, W.T, dx.reshape(rows, d))                      # dL/dX = dA Wᵀ
         return dx.transpose(1, 0, 2).copy(order="C"), [dh]
-
-
-# ---------------------------------------------------------------------------- cells
-class _StepCell(Layer):
-    """What the one-step cells share: input checks and the stack of cached steps.
-
-    A cell remembers every step it ran forward (a stack of caches); ``backward``
-    goes back through the most recent one and removes it, so calling forward for
-    t = 1..T and then backward T times walks the sequence back, as BPTT does.
-    """
-
-    _config_keys = ("units",)
-
-    def __init__(self, units, *, dtype="float32", seed=None, name=None):
-        super().__init__(name=name, dtype=dtype, seed=seed)
-        self.units = _checks.positive_int(units, "units", type(self).__name__)
-        self._steps: list = []
-
-    def build(self, input_shape) -> None:
-        """Create the weights for inputs x_t of shape (N, D) (or just (D,))."""
-        input_shape = tuple(input_shape)
-        d = input_shape[-1] if input_shape else None
-        if d is None or isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
-            raise ValueError(f"{type(self).__name__}.build expects an input shape (N, D) with a "
-                             f"positive D; got {_checks.shape_str(input_shape)}.")
-        super().build(input_shape)
-
-    def _prepare_step(self, x_t, state):
-        owner = f"{type(self).__name__}.forward"
-        x_t = _checks.as_float_array(x_t, self.dtype, owner, "x_t")
-        if x_t.ndim != 2:
-            raise ValueError(
-                f"{owner} expects one time step x_t of shape (N, D); got "
-                f"{_checks.shape_str(x_t.shape)}. For a whole sequence (N, T, D), call the cell "
-                "once per step on x[:, t], or use the sequence layer."
-            )
-        _checks.check_nonempty(x_t, owner, "(N, D)")
-        if not self.built:
-            self.build((None, x_t.shape[1]))
-        d = self.params["kernel"].shape[0]
-        if x_t.shape[1] != d:
-            raise ValueError(f"{owner}: cell '{self.name}' was built for D={d} input features; "
-                             f"got x_t of shape {_checks.shape_str(x_t.shape)}.")
-        n = x_t.shape[0]
-        if state is None:
-            h_prev = np.zeros((n, self.units), self.dtype)
-        else:
-            h_prev = _checks.as_float_array(state, self.dtype, owner, "state")
-            if h_prev.shape != (n, self.units):
-                raise ValueError(f"{owner} expects state of shape (N, H) = ({n}, {self.units}); "
-                                 f"got {_checks.shape_str(h_prev.shape)}.")
-        return x_t, h_prev
-
-    def _pop_step(self, dh, dstate):
-        owner = f"{type(self).__name__}.backward"
-        if not self._steps:
-            raise RuntimeError(
-                f"{owner}: no cached step to go back through. Each backward undoes one "
-                "forward step (the most recent first); call forward(x_t, state) first."
-            )
-        cache = self._steps[-1]
-        n = cache["x"].shape[0]
-        total = np.zeros((n, self.units), self.dtype)
-        for g, what in ((dh, "dh"), (dstate, "dstate")):
-            if g is None:
-                continue
-            g = _checks.as_float_array(g, self.dtype, owner, what)
-            if g.shape != (n, self.units):
-                raise ValueError(f"{owner} expects {what} of shape (N, H) = ({n}, {self.units}), "
-                                 f"like the h of the step it goes back through; got "
-                                 f"{_checks.shape_str(g.shape)}.")
-            total += g  # a new array: the caller's gradients are never modified
-        self._steps.pop()
-        return cache, total
-
-    def reset_cache(self) -> None:
-        """Forget the cached steps (for example to start a new sequence without backward)."""
-        self._steps.clear()
-
-
-class SimpleRNNCell(_StepCell):
-    """One step of a SimpleRNN: ``h_t = act(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
-
-    Args:
-        units: H, the size of the hidden state.
-        activation: 'tanh' (default), 'relu', 'sigmoid', 'linear' (or None).
-        dtype, seed, name: as ``Layer``.
-
-    Use::
-
-        h, state = cell.forward(x_t, state)    # x_t (N, D), state (N, H) or None (zeros)
-        dx_t, dstate = cell.backward(dh, dstate)
-
-    ``backward`` goes back through the most recent forward step: ``dh`` is dL/dh_t from
-    the output at that step, ``dstate`` the gradient arriving from step t+1 (either may be
-    None); it returns dL/dx_t (N, D) and dL/dh_{t-1} (N, H), and ADDS the step's weight
-    gradients to ``cell.grads`` (call ``cell.zero_grad()`` before a new sequence).
-    Weights as ``SimpleRNN``: ``kernel`` (D, H), ``recurrent_kernel`` (H, H), ``bias`` (H,).
-    """
-
-    _config_keys = ("units", "activation")
-
-    def __init__(self, units, activation="tanh", *, dtype="float32", seed=None, name=None):
-        super().__init__(units, dtype=dtype, seed=seed, name=name)
-        self.activation = _check_activation(activation, type(self).__name__)
-        self._act, self._act_backward = activations.get(self.activation)
-
-    def _build(self, input_shape) -> None:
-        d, h = int(input_shape[-1]), self.units
-        self.add_weight("kernel", initializers.glorot_uniform((d, h), self.rng, self.dtype))
-        self.add_weight("recurrent_kernel", initializers.orthogonal((h, h), self.rng, self.dtype))
-        self.add_weight("bias", initializers.zeros((h,), dtype=self.dtype))
-
-    def forward(self, x_t, state=None):
-        """One step. x_t: (N, D); state: h_{t-1} (N, H) or None. Returns (h_t, h_t), each (N, H)."""
-        x_t, h_prev = self._prepare_step(x_t, state)
-        W, U, b = self.params["kernel"], self.params["recurrent_kernel"], self.params["bias"]
-        z = x_t @ W + h_prev @ U + b        # pre-activation z_t, (N, H)
-        h = self._act(z)                    # h_t = act(z_t)
-        self._steps.append({"x": x_t.copy(), "h_prev": h_prev.copy(), "h": h.copy()})
-        return h, h
-
-    def backward(self, dh, dstate=None):
-        """Back through the latest step. dh, dstate: (N, H) or None. Returns (dx_t, dh_prev)."""
-        cache, dh_total = self._pop_step(dh, dstate)
-        x, h_prev, h = cache["x"], cache["h_prev"], cache["h"]
-        W, U = self.params["kernel"], self.params["recurrent_kernel"]
-        dz = self._act_backward(dh_total, h)                # dL/dz = dL/dh * act'(z)
-        self.grads["kernel"] += x.T @ dz                    # dL/dW += x_tᵀ dz
-        self.grads["recurrent_kernel"] += h_prev.T @ dz     # dL/dU += h_{t-1}ᵀ dz
-        self.grads["bias"] += dz.sum(axis=0)                # dL/db += Σ_n dz
-        dx = dz @ W.T                                       # dL/dx_t = dz Wᵀ
-        dh_prev = dz @ U.T                                  # dL/dh_{t-1} = dz Uᵀ
-        return dx, dh_prev

@@ -1,0 +1,46 @@
+"""Scratch buffers that the fast recurrent layers keep between calls.
+
+``SimpleRNN``, ``LSTM`` and ``GRU`` run their time loops over preallocated, time-major
+arrays (``out=`` on every operation). Fresh multi-megabyte arrays on every call cost
+page faults (the allocator hands big blocks back to the system), which measured about
+a third of a training step, so each layer keeps its work arrays here, by name:
+
+* :func:`workspace` ``(layer, name, shape, dtype)``: the layer's array ``name``, made
+  again only when the shape or dtype changes;
+* :func:`time_columns` ``(layer, name, a)``: time-major blocks (T, R, N) laid out as one
+  (R, T*N) matrix, so a weight gradient over every step is one matrix product.
+
+They are internal: nothing a layer returns to its caller is a workspace, and each
+forward call overwrites the previous call's arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["workspace", "time_columns"]
+
+
+def workspace(layer, name: str, shape, dtype) -> np.ndarray:
+    """The scratch array ``name`` of ``layer``, of ``shape`` and ``dtype`` (contents undefined).
+
+    The same array (same memory) is returned while the shape and dtype stay the same.
+    """
+    ws = layer.__dict__.setdefault("_workspaces", {})
+    a = ws.get(name)
+    if a is None or a.shape != shape or a.dtype != dtype:
+        a = ws[name] = np.empty(shape, dtype)
+    return a
+
+
+def time_columns(layer, name: str, a: np.ndarray) -> np.ndarray:
+    """Time-major blocks ``a`` (T, R, N) as one (R, T*N) matrix, columns ordered (t, n).
+
+    Copied into the workspace ``name`` of ``layer``: the transposed layers (LSTM, GRU)
+    keep step t's gradients as an (R, N) block, and each weight gradient is then one
+    product of two such matrices over all T*N columns.
+    """
+    t, r, n = a.shape
+    out = workspace(layer, name, (r, t, n), a.dtype)
+    np.copyto(out, a.transpose(1, 0, 2))
+    return out.reshape(r, t * n)

@@ -1,0 +1,307 @@
+"""The layers and cells that the contract tests hold to one standard, and how to feed them.
+
+Each :class:`Case` names a layer class, the arguments that build one, an input it takes
+and the weights (Keras names, order and shapes) it must then have. The contract tests
+(``test_layer_contract.py``, ``test_recurrent_contract.py``, ``test_cell_contract.py``)
+run every check on every case; a new layer joins by adding its case here.
+
+Also here: the loops of the step kernels (``rnnlesson.kernels``) that the fused sequence
+layers must match, so that the contract tests and the per-layer files share them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnnlesson import kernels
+from rnnlesson.cells import GRUCell, LSTMCell, SimpleRNNCell
+from rnnlesson.layers import GRU, LSTM, Dense, Dropout, Embedding, Flatten, SimpleRNN
+
+#: relative error below which a float64 gradient check passes (tests/README.md)
+GRAD_TOL = 1e-7
+
+
+@dataclass(frozen=True)
+class Case:
+    """One layer configuration under test.
+
+    Attributes:
+        id: the test id.
+        cls, args, options: the layer is ``cls(*args, **options, dtype=..., seed=...)``.
+        input_shape: the shape of one valid input, batch first.
+        weights: ``(name, shape)`` of every weight for that input, in Keras's order.
+        positional: how many leading constructor arguments may be given by position
+            (units; units and activation for Dense and SimpleRNN; V and E for Embedding).
+        ids: the input is integer token ids below this vocabulary size (Embedding).
+        forward_kwargs: passed to every forward (Dropout: ``training=True``).
+        terms: roundings behind one entry of the result (tests/numerics.py).
+        rejects_empty: an input with an empty axis raises ValueError.
+        wrong_rank: the shape of an input with a wrong number of axes (None: any is fine).
+    """
+
+    id: str
+    cls: type
+    args: tuple
+    input_shape: tuple
+    weights: tuple
+    options: dict = field(default_factory=dict)
+    positional: int = 1
+    ids: int | None = None
+    forward_kwargs: dict = field(default_factory=dict)
+    terms: int = 16
+    rejects_empty: bool = True
+    wrong_rank: tuple | None = (2, 3)
+
+    def make(self, dtype="float64", seed=0, **options):
+        return self.cls(*self.args, dtype=dtype, seed=seed, **{**self.options, **options})
+
+    def input(self, rng, dtype="float64"):
+        if self.ids is not None:
+            return rng.integers(0, self.ids, size=self.input_shape)
+        return rng.standard_normal(self.input_shape).astype(dtype)
+
+    @property
+    def recurrent(self) -> bool:
+        return issubclass(self.cls, (SimpleRNN, LSTM, GRU))
+
+
+def _rnn_weights(d, h, k, bias=None):
+    return (("kernel", (d, k * h)), ("recurrent_kernel", (h, k * h)), ("bias", bias or (k * h,)))
+
+
+def _rnn_terms(n, t, d, h):
+    return n * t * (d + h + 1 + 8)
+
+
+CASES = [
+    Case("dense", Dense, (4,), (3, 5), (("kernel", (5, 4)), ("bias", (4,))), positional=2,
+         terms=5 + 1, wrong_rank=(5,)),
+    Case("dense-relu", Dense, (4, "relu"), (3, 5), (("kernel", (5, 4)), ("bias", (4,))),
+         positional=2, terms=5 + 1, wrong_rank=(5,)),
+    Case("dense-tanh-sequence", Dense, (4, "tanh"), (2, 3, 5), (("kernel", (5, 4)), ("bias", (4,))),
+         positional=2, terms=5 + 1 + 2, wrong_rank=(5,)),
+    Case("dense-softmax-no-bias", Dense, (4,), (3, 5), (("kernel", (5, 4)),),
+         options={"activation": "softmax", "use_bias": False}, positional=2, terms=5 + 4 + 2,
+         wrong_rank=(5,)),
+    Case("embedding", Embedding, (7, 3), (4, 5), (("embeddings", (7, 3)),), positional=2, ids=7,
+         terms=4 * 5, wrong_rank=(2, 3, 7)),
+    Case("flatten", Flatten, (), (2, 3, 4), (), positional=0, terms=1, rejects_empty=False,
+         wrong_rank=()),
+    Case("dropout-training", Dropout, (0.4,), (5, 7), (), forward_kwargs={"training": True},
+         terms=2, rejects_empty=False, wrong_rank=None),
+    Case("dropout-inference", Dropout, (0.4,), (5, 7), (), terms=1, rejects_empty=False,
+         wrong_rank=None),
+    Case("simple_rnn", SimpleRNN, (4,), (2, 5, 3), _rnn_weights(3, 4, 1), positional=2,
+         terms=_rnn_terms(2, 5, 3, 4)),
+    Case("simple_rnn-relu-states", SimpleRNN, (4, "relu"), (2, 5, 3), _rnn_weights(3, 4, 1),
+         options={"return_sequences": True, "return_state": True}, positional=2,
+         terms=_rnn_terms(2, 5, 3, 4)),
+    Case("lstm", LSTM, (4,), (2, 5, 3), _rnn_weights(3, 4, 4), terms=_rnn_terms(2, 5, 3, 4)),
+    Case("lstm-states", LSTM, (4,), (2, 5, 3), _rnn_weights(3, 4, 4),
+         options={"return_sequences": True, "return_state": True, "unit_forget_bias": False},
+         terms=_rnn_terms(2, 5, 3, 4)),
+    Case("gru", GRU, (4,), (2, 5, 3), _rnn_weights(3, 4, 3, (2, 12)),
+         terms=_rnn_terms(2, 5, 3, 4)),
+    Case("gru-reset-before", GRU, (4,), (2, 5, 3), _rnn_weights(3, 4, 3),
+         options={"reset_after": False, "go_backwards": True, "return_sequences": True,
+                  "return_state": True}, terms=_rnn_terms(2, 5, 3, 4)),
+]
+CASE_IDS = [c.id for c in CASES]
+
+
+# ------------------------------------------------------------------ recurrent layers
+#: the recurrent layers in every variant whose maths differs: (id, class, options)
+RECURRENT = [
+    ("simple_rnn", SimpleRNN, {}),
+    ("lstm", LSTM, {}),
+    ("gru", GRU, {}),
+    ("gru-reset-before", GRU, {"reset_after": False}),
+]
+RECURRENT_IDS = [r[0] for r in RECURRENT]
+#: (N, T, D, H): SimpleRNN and GRU fold x_t into the step's product when 2D <= H (the
+#: first) and project all inputs at once otherwise (the second); the LSTM always folds
+SHAPES = [(2, 4, 2, 4), (3, 3, 5, 3)]
+SHAPE_IDS = ["fold", "project"]
+#: return_sequences, return_state, go_backwards, stateful, initial_state given
+FLAGS = list(itertools.product([False, True], repeat=5))
+FLAG_IDS = ["".join("RSBFI"[i] if v else "-" for i, v in enumerate(f)) for f in FLAGS]
+
+
+def flag_options(flags) -> dict:
+    seq, state, back, stateful, _ = flags
+    return {"return_sequences": seq, "return_state": state, "go_backwards": back,
+            "stateful": stateful}
+
+
+def make_recurrent(cls, d, h, options=None, dtype="float64", seed=0):
+    """A built layer with random weights of moderate size (non-zero biases)."""
+    layer = cls(h, dtype=dtype, seed=seed, **(options or {}))
+    layer.build((None, None, d))
+    rng = np.random.default_rng(seed + 100)
+    layer.set_weights([0.6 * rng.standard_normal(w.shape) for w in layer.get_weights()])
+    return layer
+
+
+def prepare_call(layer, flags, x_shape, rng):
+    """Carry a state into a stateful layer and draw the initial states if the flags ask:
+    returns ``(x, forward_kwargs, states0)``, states0 being what the call will start from."""
+    n, t, d = x_shape
+    k = len(layer.state_names)
+    x = rng.standard_normal(x_shape)
+    if flags[3]:  # stateful: a first call leaves a non-zero state behind
+        layer(rng.standard_normal(x_shape))
+        assert np.abs(layer.states[-1]).max() > 0
+    kwargs, states0 = {}, None
+    if flags[4]:
+        states0 = [rng.standard_normal((n, layer.units)) for _ in range(k)]
+        kwargs["initial_state"] = states0
+    elif flags[3]:
+        states0 = [s.copy() for s in layer.states]
+    else:
+        states0 = [np.zeros((n, layer.units)) for _ in range(k)]
+    return x, kwargs, states0
+
+
+# ------------------------------------------------------------------ loops of steps
+class KernelSteps:
+    """One step of a recurrent layer through ``rnnlesson.kernels``, with the layer's weights."""
+
+    def __init__(self, layer):
+        self.W, self.U, self.b = layer.get_weights()
+        self.layer = layer
+        self.grads = {k: np.zeros_like(w) for k, w in zip(
+            ("kernel", "recurrent_kernel", "bias"), (self.W, self.U, self.b), strict=True)}
+        self.caches = []
+
+    def forward(self, x_t, states):
+        """(h_t, new states) from x_t (N, D) and the list of states."""
+        lay, W, U, b = self.layer, self.W, self.U, self.b
+        if isinstance(lay, LSTM):
+            h, c, cache = kernels.lstm_step_forward(x_t, states[0], states[1], W, U, b)
+            new = [h, c]
+        elif isinstance(lay, GRU):
+            h, cache = kernels.gru_step_forward(x_t, states[0], W, U, b, lay.reset_after)
+            new = [h]
+        else:
+            h, cache = kernels.rnn_step_forward(x_t, states[0], W, U, b, lay.activation)
+            new = [h]
+        self.caches.append(cache)
+        return h, new
+
+    def backward(self, dstates):
+        """dstates: the gradients of the latest step's states (dstates[0]: all of dL/dh_t)."""
+        cache = self.caches.pop()
+        if isinstance(self.layer, LSTM):
+            dx, dh, dc, *grads = kernels.lstm_step_backward(dstates[0], dstates[1], cache)
+            prev = [dh, dc]
+        elif isinstance(self.layer, GRU):
+            dx, dh, *grads = kernels.gru_step_backward(dstates[0], cache)
+            prev = [dh]
+        else:
+            dx, dh, *grads = kernels.rnn_step_backward(dstates[0], cache)
+            prev = [dh]
+        for key, g in zip(self.grads, grads, strict=True):
+            self.grads[key] += g
+        return dx, prev
+
+
+class CellSteps:
+    """The same interface, through the layer's one-step cell (``rnnlesson.cells``)."""
+
+    def __init__(self, layer):
+        if isinstance(layer, LSTM):
+            self.cell = LSTMCell(layer.units, dtype=layer.dtype)
+        elif isinstance(layer, GRU):
+            self.cell = GRUCell(layer.units, reset_after=layer.reset_after, dtype=layer.dtype)
+        else:
+            self.cell = SimpleRNNCell(layer.units, layer.activation, dtype=layer.dtype)
+        self.cell.build((None, layer.params["kernel"].shape[0]))
+        self.cell.set_weights(layer.get_weights())
+        self.grads = self.cell.grads
+        self.two = isinstance(layer, LSTM)
+
+    def forward(self, x_t, states):
+        h, state = self.cell.forward(x_t, tuple(states) if self.two else states[0])
+        return h, list(state) if self.two else [state]
+
+    def backward(self, dstates):
+        dx, dprev = self.cell.backward(None, tuple(dstates) if self.two else dstates[0])
+        return dx, list(dprev) if self.two else [dprev]
+
+
+def loop_of_steps(steps, layer, x, states0, douts):
+    """What ``layer`` must compute, by a loop of ``steps`` (KernelSteps or CellSteps).
+
+    Args:
+        x: (N, T, D) as given to the layer; states0: the states the call starts from;
+        douts: the upstream gradients in the form ``layer.backward`` takes them.
+    Returns:
+        ``(outputs, dx, grads, dstates0)``: the forward outputs as a list, dL/dx, the weight
+        gradients and the gradients of the initial states.
+    """
+    n, t_len, _ = x.shape
+    xs = x[:, ::-1] if layer.go_backwards else x
+    states, hs = list(states0), []
+    for t in range(t_len):
+        h, states = steps.forward(xs[:, t], states)
+        hs.append(h)
+    out = np.stack(hs, axis=1) if layer.return_sequences else hs[-1]
+    outputs = [out] + states if layer.return_state else [out]
+
+    grads = list(douts) if layer.return_state else [douts]
+    dout = grads[0]
+    dstates = [np.zeros((n, layer.units)) if g is None else np.array(g, dtype=float)
+               for g in grads[1:]] if layer.return_state else \
+        [np.zeros((n, layer.units)) for _ in states]
+    if dout is not None and not layer.return_sequences:
+        dstates[0] = dstates[0] + dout
+    dxs = [None] * t_len
+    for t in reversed(range(t_len)):
+        if dout is not None and layer.return_sequences:
+            dstates[0] = dstates[0] + dout[:, t]
+        dxs[t], dstates = steps.backward(dstates)
+    dx = np.stack(dxs, axis=1)
+    if layer.go_backwards:
+        dx = dx[:, ::-1]
+    return outputs, dx, {k: g.copy() for k, g in steps.grads.items()}, dstates
+
+
+def assert_layer_equals_loop(steps_cls, layer, flags, x_shape, seed):
+    """Run ``layer`` forward and back under ``flags`` and check every output and gradient
+    against :func:`loop_of_steps` with ``steps_cls(layer)`` (float64, to ~1e-12)."""
+    rng = np.random.default_rng(seed)
+    x, kwargs, states0 = prepare_call(layer, flags, x_shape, rng)
+    out = layer(x, **kwargs)
+    outs = out if isinstance(out, list) else [out]
+    douts = [rng.standard_normal(o.shape) for o in outs]
+    douts = douts if layer.return_state else douts[0]
+    dx = layer.backward(douts)
+    ref_outs, ref_dx, ref_grads, ref_dstates0 = loop_of_steps(steps_cls(layer), layer, x,
+                                                              states0, douts)
+    for a, b in zip(outs, ref_outs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(dx, ref_dx, rtol=1e-11, atol=1e-12)
+    for k, g in ref_grads.items():
+        np.testing.assert_allclose(layer.grads[k], g, rtol=1e-11, atol=1e-12, err_msg=k)
+    for a, b in zip(layer.initial_state_grads, ref_dstates0, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-12)
+
+
+# ------------------------------------------------------------------ pinned numbers
+def golden_input(dtype):
+    """The input of the pinned-output tests: (2, 3, 5), evenly spaced in [-1, 1]."""
+    return np.linspace(-1.0, 1.0, 2 * 3 * 5, dtype=dtype).reshape(2, 3, 5)
+
+
+def assert_pinned_weights(cls, units, w_sum, u_check, d=5):
+    """The seed-0 float64 weights of ``cls(units)`` on D inputs against two pinned numbers:
+    the sum of the kernel and a position-weighted sum of the recurrent kernel."""
+    layer = cls(units, seed=0, dtype="float64")
+    layer.build((None, None, d))
+    W, U, _ = layer.get_weights()
+    np.testing.assert_allclose(W.sum(), w_sum, rtol=1e-12)
+    np.testing.assert_allclose((U * np.arange(U.size).reshape(U.shape)).sum(), u_check,
+                               rtol=1e-12)

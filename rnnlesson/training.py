@@ -112,6 +112,7 @@ def register_task(name: str):
 
 def make_task(name: str, seed: int = 0, **options) -> Task:
     """Build the registered task ``name`` (its data are made from ``seed``)."""
+    seed = _checks.seed(seed, "make_task", allow_none=False)
     if name not in TASKS:
         raise ValueError(f"Unknown task {name!r}; expected one of {sorted(TASKS)}.")
     return TASKS[name](seed=seed, **options)
@@ -149,6 +150,7 @@ def sine_task(seed: int = 0, n: int = 1000, noise: float = 0.2, window: int = 16
     """
     from .datasets import make_windows, sine_wave
 
+    seed = _checks.seed(seed, "sine task", allow_none=False)
     _, series = sine_wave(n=n, noise=noise, seed=seed)
     series = np.asarray(series, dtype=np.float32)
     feats, labels = make_windows(series, tau=window)
@@ -188,6 +190,7 @@ def sentiment_task(seed: int = 0, encoding: str = "embedding", embedding_dim: in
     from .datasets import toy_sentiment
     from .text import Vocabulary, one_hot, pad_sequences
 
+    seed = _checks.seed(seed, "sentiment task", allow_none=False)
     encoding = _checks.one_of(encoding, "encoding", "sentiment task", ("embedding", "onehot"))
     (tr_texts, tr_labels), (te_texts, te_labels) = toy_sentiment()
     voc = Vocabulary().fit(tr_texts)
@@ -241,6 +244,7 @@ def adding_task(seed: int = 0, T: int = 25, n_train: int = 2000, n_val: int = 20
     """
     from .datasets import adding_problem
 
+    seed = _checks.seed(seed, "adding task", allow_none=False)
     if not 2 <= int(T) <= 200:
         raise ValueError(f"adding task expects 2 <= T <= 200; got T={T!r}.")
     x_tr, y_tr = adding_problem(n_train, T, seed=seed)

@@ -326,6 +326,10 @@ def test_bad_arguments_are_named():
         Trainer("sine", "lstm", 4, learning_rate=float("nan"))
     with pytest.raises(TypeError, match="seed"):
         Trainer("sine", seed=1.5)
+    with pytest.raises(ValueError, match="make_task expects seed to be an integer >= 0"):
+        make_task("adding", seed=-1)
+    with pytest.raises(TypeError, match="sine task expects seed"):
+        TASKS["sine"](seed=None)
     with pytest.raises((TypeError, ValueError), match="optimizer"):
         Trainer("sine", optimizer="lbfgs")
 

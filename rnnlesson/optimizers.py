@@ -189,8 +189,9 @@ class Optimizer:
                 params, or a dict with the same keys as a dict of params (``model.grads``).
         """
         owner = f"{type(self).__name__}.apply"
-        names, params, grads = _pair_up(params, grads, owner)
-        for name, p, g in zip(names, params, grads, strict=True):
+        keys, params, grads = _pair_up(params, grads, owner)
+        for key, p, g in zip(keys, params, grads, strict=True):
+            name = repr(key) if isinstance(key, str) else str(key)  # for the messages below
             if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
                 got = type(p).__name__ if not isinstance(p, np.ndarray) else f"dtype {p.dtype}"
                 raise TypeError(f"{owner} expects float numpy arrays as parameters (updated in "
@@ -251,9 +252,9 @@ class Optimizer:
 
 
 def _pair_up(params, grads, owner: str):
-    """``(names, params, grads)`` as parallel lists, from two lists or two dicts.
+    """``(keys, params, grads)`` as parallel lists, from two lists or two dicts.
 
-    Dicts must have the same keys; the names are the keys (quoted) or the positions."""
+    Dicts must have the same keys; ``keys`` are theirs, or the positions for lists."""
     if isinstance(params, dict) or isinstance(grads, dict):
         if not (isinstance(params, dict) and isinstance(grads, dict)):
             raise TypeError(f"{owner} expects params and grads both as lists or both as dicts "
@@ -265,8 +266,7 @@ def _pair_up(params, grads, owner: str):
             raise ValueError(f"{owner} expects grads with the same keys as params; missing "
                              f"{missing or 'none'}, not in params {extra or 'none'}.")
         keys = list(params)
-        return ([repr(k) for k in keys], [params[k] for k in keys],
-                _grad_list([grads[k] for k in keys], owner))
+        return keys, list(params.values()), _grad_list([grads[k] for k in keys], owner)
     if isinstance(params, np.ndarray) or not isinstance(params, (list, tuple)):
         raise TypeError(f"{owner} expects a dict or list of parameter arrays; got "
                         f"{type(params).__name__}. For one array use apply([w], [dw]).")
@@ -274,7 +274,7 @@ def _pair_up(params, grads, owner: str):
     if len(params) != len(grads):
         raise ValueError(f"{owner} expects as many gradients as parameters; got "
                          f"{len(params)} parameters and {len(grads)} gradients.")
-    return [str(i) for i in range(len(params))], list(params), grads
+    return range(len(params)), list(params), grads
 
 
 def _unit_interval(value, name, owner) -> float:

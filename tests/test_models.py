@@ -464,3 +464,13 @@ def test_clear_errors():
         model.predict(np.array([["a", "b"]]))
     with pytest.raises(ValueError, match="NaN"):
         model.fit(np.full_like(x, np.nan), y)
+
+
+def test_finiteness_check_is_not_fooled_by_an_overflowing_sum():
+    from rnnlesson.models.training import _all_finite
+
+    big = np.full(4, 3e38, np.float32)  # finite entries whose float32 sum overflows
+    with np.errstate(over="ignore"):
+        assert _all_finite([np.ones(3), big])
+        assert not _all_finite([big, np.array([1.0, np.nan])])
+        assert not _all_finite([np.array([np.inf, -np.inf])])  # inf - inf sums to NaN

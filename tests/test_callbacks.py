@@ -225,6 +225,25 @@ def exploding_task():
     return model, x, y
 
 
+def test_nan_guard_keeps_history_and_weights_before_the_bad_step():
+    model, x, y = exploding_task()  # fit adds TerminateOnNaN(raise_error=True) itself
+    snapshots = [model.get_weights()]
+    recorder = LambdaCallback(on_batch_end=lambda b, logs: snapshots.append(model.get_weights()))
+    with pytest.raises(TrainingDiverged) as info:
+        model.fit(x, y, batch_size=8, epochs=50, callbacks=[recorder], verbose=0)
+    err = info.value
+    msg = str(err)
+    assert f"epoch {err.epoch}, batch {err.batch} of 8" in msg
+    assert "learning rate" in msg and "global_clipnorm" in msg and "(it is 5 now)" in msg
+    assert err.history is model.history
+    finished = len(err.history.history.get("loss", []))
+    assert finished == err.epoch - 1 and err.history.epoch == list(range(finished))
+    assert len(snapshots) == 1 + 8 * (err.epoch - 1) + (err.batch - 1)
+    for p, q in zip(model.get_weights(), snapshots[-1], strict=True):
+        np.testing.assert_array_equal(p, q)
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
 def test_terminate_on_nan_stops_quietly_as_keras(capsys):
     model, x, y = exploding_task()
     snapshots = [model.get_weights()]

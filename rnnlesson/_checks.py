@@ -35,12 +35,9 @@ def shape_str(shape) -> str:
     )
 
 
-def as_float_array(x, dtype: np.dtype, owner: str, what: str = "input") -> np.ndarray:
-    """Convert ``x`` to a float array of ``dtype``; reject non-numbers, NaN and inf.
-
-    Returns the array itself when it already has the right dtype (no copy), so
-    callers must not write into the result.
-    """
+def numeric_array(x, owner: str, what: str = "input") -> np.ndarray:
+    """``np.asarray(x)`` if it is numeric (bool, int or float), else a TypeError or ValueError
+    that says what to do: pad ragged sequences, turn text into ids. No copy, no NaN check."""
     if isinstance(x, (list, tuple)) and len(x) > 0 and isinstance(x[0], np.ndarray) and any(
         np.shape(a) != np.shape(x[0]) for a in x
     ):
@@ -60,8 +57,37 @@ def as_float_array(x, dtype: np.dtype, owner: str, what: str = "input") -> np.nd
             f"{owner} expects a numeric array as {what}; got an array of dtype {arr.dtype}. "
             "Text must be turned into numbers first (rnnlesson.text.Vocabulary)."
         )
+    return arr
+
+
+def as_float_array(x, dtype: np.dtype, owner: str, what: str = "input") -> np.ndarray:
+    """Convert ``x`` to a float array of ``dtype``; reject non-numbers, NaN and inf.
+
+    Returns the array itself when it already has the right dtype (no copy), so
+    callers must not write into the result.
+    """
+    arr = numeric_array(x, owner, what)
     if arr.dtype != dtype:
         arr = arr.astype(dtype)
+    check_finite(arr, owner, what)
+    return arr
+
+
+def batch_array(x, owner: str, what: str = "x") -> np.ndarray:
+    """A model's input or target batch: numeric, finite, with a non-empty batch axis first.
+
+    Integer arrays stay integer (token ids); bool becomes float32; floats keep their
+    dtype (each layer casts to its own). No copy when ``x`` is already such an array.
+    """
+    arr = numeric_array(x, owner, what)
+    if arr.dtype == bool:
+        arr = arr.astype(np.float32)
+    if arr.ndim == 0:
+        raise ValueError(f"{owner} expects {what} with a batch axis first, shape (N, ...); "
+                         "got a single number.")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{owner} expects a non-empty {what}; got shape "
+                         f"{shape_str(arr.shape)} (no samples).")
     check_finite(arr, owner, what)
     return arr
 

@@ -14,7 +14,11 @@
 ``epoch`` and ``batch`` count from 0 (the progress display shows them from 1, as
 Keras does). ``logs`` is a dict of floats: in a batch hook, the running means of
 the loss and metrics over the epoch so far (Keras's convention); in
-``on_epoch_end``, the epoch's means plus the validation values. A callback sees
+``on_epoch_end``, the epoch's means plus the validation values. When a step was
+refused because its numbers became NaN or inf (the weights then stay as they were),
+its batch logs also hold ``'diverged'``: the step's
+:class:`~rnnlesson.models.training.StepResult`, whose ``problem`` says what went
+wrong. A callback sees
 the model as ``self.model`` and may set ``self.model.stop_training = True`` to
 end training after the current batch.
 
@@ -24,6 +28,8 @@ What is here:
 * :class:`History`: records the epoch logs; ``fit`` returns it (``.history`` is a
   dict of lists, one entry per epoch, with Keras's keys).
 * :class:`EarlyStopping`: stops when a monitored value stops improving, as Keras.
+* :class:`TerminateOnNaN`: ends training when a step's numbers become NaN or inf, as
+  Keras's; ``fit`` adds one that raises ``TrainingDiverged`` unless you pass your own.
 * :class:`LambdaCallback`: a callback made of plain functions.
 * :class:`ProgressBar`: the progress display ``fit(verbose=1)`` adds (tqdm, which
   draws a text bar in a terminal and a widget bar in Jupyter; imported only when
@@ -41,8 +47,8 @@ import warnings
 
 from . import _checks
 
-__all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "LambdaCallback",
-           "ProgressBar", "EpochLogger", "format_logs"]
+__all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "TerminateOnNaN",
+           "LambdaCallback", "ProgressBar", "EpochLogger", "format_logs"]
 
 
 class Callback:
@@ -281,6 +287,53 @@ class EarlyStopping(Callback):
                 print(f"Restoring model weights from the end of the best epoch: "
                       f"{self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)
+
+
+class TerminateOnNaN(Callback):
+    """Ends training when a step goes wrong with NaN or inf, in the manner of Keras's.
+
+    After each batch it looks at the logs: a non-finite ``'loss'`` (Keras's rule), or a
+    ``'diverged'`` entry, which ``fit`` adds when a step was refused (a layer output,
+    the loss, a gradient or the update became NaN or inf; the weights were then not
+    changed, so the model keeps the weights from before that step).
+
+    Args:
+        raise_error: False (Keras's default): print one line and set
+            ``model.stop_training``, so ``fit`` ends normally and returns its history
+            (with the interrupted epoch). True: raise
+            :class:`~rnnlesson.models.TrainingDiverged` at once, with a message that says
+            where and why and what to try; its ``.history`` (also ``model.history``)
+            holds every finished epoch.
+
+    ``fit`` adds ``TerminateOnNaN(raise_error=True)`` unless the callbacks you pass
+    include a TerminateOnNaN, so a diverging run always stops.
+    """
+
+    def __init__(self, raise_error=False):
+        super().__init__()
+        self.raise_error = _checks.boolean(raise_error, "raise_error", "TerminateOnNaN")
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        step = logs.get("diverged")
+        loss = logs.get("loss")
+        if step is None and (not isinstance(loss, numbers.Real) or math.isfinite(loss)):
+            return
+        if self.raise_error:
+            from .models.training import StepResult, diverged_error
+
+            if step is None:
+                step = StepResult(loss, float("nan"), f"the loss became {loss}")
+            raise diverged_error(self.model, step, epoch=self._epoch + 1, batch=batch + 1,
+                                 steps=self.params.get("steps"),
+                                 history=getattr(self.model, "history", None))
+        what = step.problem if step is not None else f"the loss became {loss}"
+        print(f"Batch {batch}: invalid step ({what}), terminating training")
+        self.model.stop_training = True
 
 
 class LambdaCallback(Callback):

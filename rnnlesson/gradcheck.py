@@ -92,16 +92,23 @@ def numerical_gradient(f, x, eps=1e-6, indices=None):
     if indices is None:
         indices = np.ndindex(*x.shape)
     for idx in indices:
-        old = x[idx].copy()
-        try:
-            x[idx] = old + eps
-            f_plus = float(f())
-            x[idx] = old - eps
-            f_minus = float(f())
-        finally:
-            x[idx] = old
+        f_plus, f_minus = _plus_minus(x, idx, eps, lambda: float(f()))
         grad[idx] = (f_plus - f_minus) / (2.0 * eps)
     return grad
+
+
+def _plus_minus(x, idx, eps, run):
+    """``run()`` with ``x[idx]`` raised by eps, then lowered by eps; ``x[idx]`` is put back
+    exactly afterwards, also when ``run`` raises. Returns both results."""
+    old = x[idx].copy()
+    try:
+        x[idx] = old + eps
+        plus = run()
+        x[idx] = old - eps
+        minus = run()
+    finally:
+        x[idx] = old
+    return plus, minus
 
 
 def _richardson_outputs(run, x, douts, eps, indices=None, small_eps=1e-6):
@@ -135,14 +142,9 @@ def _numerical_gradient_outputs(run, x, douts, eps, indices=None):
     if indices is None:
         indices = np.ndindex(*x.shape)
     for idx in indices:
-        old = x[idx].copy()
-        try:
-            x[idx] = old + eps
-            plus = [np.array(o, dtype=np.float64) for o in run()]
-            x[idx] = old - eps
-            minus = [np.asarray(o, dtype=np.float64) for o in run()]
-        finally:
-            x[idx] = old
+        # copies: run() may hand back arrays that its next call overwrites
+        plus, minus = _plus_minus(x, idx, eps,
+                                  lambda: [np.array(o, dtype=np.float64) for o in run()])
         diff = sum(float(np.sum((p - m) * d)) for p, m, d in zip(plus, minus, douts, strict=True))
         grad[idx] = diff / (2.0 * eps)
     return grad

@@ -199,6 +199,34 @@ def _log_softmax(z: np.ndarray) -> np.ndarray:
 
 
 class _CategoricalBase(Loss):
+    """What the two categorical cross-entropies share: the forward pass, with either
+    logits (a stable log-softmax) or probabilities (renormalised and clipped, as Keras).
+
+    A subclass says how its targets look (:meth:`_target`) and how the target picks
+    the log-probabilities of each position (:meth:`_nll`)."""
+
+    def _target(self, y_true, p, owner):  # pragma: no cover - abstract
+        """``(target, n)``: the targets in the form ``_nll`` takes, and the positions N (or N*T)."""
+        raise NotImplementedError
+
+    def _nll(self, a, target, is_log):  # pragma: no cover - abstract
+        """-ln p of the target at each position, from ``a`` = ln p (``is_log``) or p."""
+        raise NotImplementedError
+
+    def forward(self, y_pred, y_true) -> float:
+        owner = f"{type(self).__name__}.forward"
+        p = self._pred(y_pred, "(N, C) or (N, T, C)", min_ndim=2)
+        target, n = self._target(y_true, p, owner)
+        if self.from_logits:
+            logp = _log_softmax(p)
+            per = self._nll(logp, target, is_log=True)
+            self._cache = ("logits", logp, target, n)
+        else:
+            s, q, c, inside = self._normalised(p, owner)
+            per = self._nll(c, target, is_log=False)
+            self._cache = ("probs", s, q, c, inside, target, n)
+        return float(per.mean(dtype=np.float64))
+
     def _normalised(self, p, owner):
         """q = p / sum(p) per row (as Keras), and its clipped version."""
         self._check_probabilities(p, owner, high=np.inf)  # rows are renormalised, as Keras
@@ -237,20 +265,11 @@ class CategoricalCrossentropy(_CategoricalBase):
                              f"{_shape(shape)}; got {_shape(y.shape)}.{hint}")
         return y
 
-    def forward(self, y_pred, y_true) -> float:
-        owner = "CategoricalCrossentropy.forward"
-        p = self._pred(y_pred, "(N, C) or (N, T, C)", min_ndim=2)
-        y = self._targets(y_true, p.shape, owner).astype(p.dtype)
-        n = p.size // p.shape[-1]
-        if self.from_logits:
-            logp = _log_softmax(p)
-            per = -(y * logp).sum(axis=-1)
-            self._cache = ("logits", logp, y, n)
-        else:
-            s, q, c, inside = self._normalised(p, owner)
-            per = -(y * np.log(c)).sum(axis=-1)
-            self._cache = ("probs", s, q, c, inside, y, n)
-        return float(per.mean(dtype=np.float64))
+    def _target(self, y_true, p, owner):
+        return self._targets(y_true, p.shape, owner).astype(p.dtype), p.size // p.shape[-1]
+
+    def _nll(self, a, y, is_log):
+        return -(y * (a if is_log else np.log(a))).sum(axis=-1)  # -sum_c y_c ln p_c
 
     def backward(self) -> np.ndarray:
         """dL/dy_pred, the shape and dtype of y_pred."""
@@ -308,21 +327,13 @@ class SparseCategoricalCrossentropy(_CategoricalBase):
             )
         return ids
 
-    def forward(self, y_pred, y_true) -> float:
-        owner = "SparseCategoricalCrossentropy.forward"
-        p = self._pred(y_pred, "(N, C) or (N, T, C)", min_ndim=2)
+    def _target(self, y_true, p, owner):
         ids = self._labels(y_true, p.shape, owner)
-        n = ids.size
-        idx = ids[..., None]
-        if self.from_logits:
-            logp = _log_softmax(p)
-            per = -np.take_along_axis(logp, idx, axis=-1)
-            self._cache = ("logits", logp, idx, n)
-        else:
-            s, q, c, inside = self._normalised(p, owner)
-            per = -np.log(np.take_along_axis(c, idx, axis=-1))
-            self._cache = ("probs", s, q, c, inside, idx, n)
-        return float(per.mean(dtype=np.float64))
+        return ids[..., None], ids.size  # (N[, T], 1) indices into the last axis
+
+    def _nll(self, a, idx, is_log):
+        picked = np.take_along_axis(a, idx, axis=-1)  # only the label's entry: log of N*T values
+        return -(picked if is_log else np.log(picked))
 
     def backward(self) -> np.ndarray:
         """dL/dy_pred, the shape and dtype of y_pred."""

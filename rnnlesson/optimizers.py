@@ -1,18 +1,26 @@
 """Optimizers (``SGD``, ``RMSprop``, ``Adam``) with Keras 3's update rules and defaults,
 and gradient clipping by global norm.
 
-An optimizer updates parameter arrays in place, from parallel lists::
+An optimizer updates parameter arrays in place, from parallel lists or from two
+dicts with the same keys (``model.params`` and ``model.grads`` are such dicts)::
 
     opt = Adam(learning_rate=1e-3)
     opt.apply(model.params, model.grads)   # one step; opt.iterations counts them
+    opt.apply([w, b], [dw, db])            # the same with parallel lists
     opt.learning_rate = 3e-4               # a plain attribute: change it any time
 
 Clipping is its own step, between backward and update::
 
     norm = clip_by_global_norm(grads, max_norm=5.0)   # in place; returns the norm before
 
-or ``Adam(clipnorm=5.0)``, which clips a scaled copy inside ``apply`` and leaves your
-gradient arrays untouched.
+or let ``apply`` clip a scaled copy (your gradient arrays stay untouched), with
+Keras's two options and Keras's meaning of each:
+
+* ``global_clipnorm=5.0``: when the norm of *all* gradients taken together as one
+  vector exceeds 5, every array is scaled by the same factor; the direction of
+  the whole gradient is kept (``clip_by_global_norm``, lesson 02).
+* ``clipnorm=5.0``: each gradient array whose own norm exceeds 5 is scaled on its
+  own; arrays get different factors, so the overall direction can change.
 
 The update rules, for a parameter w with gradient g (lr = learning rate), as
 Keras 3 writes them:
@@ -28,10 +36,6 @@ The optimizer keeps its state (m, v) per parameter *array*: it holds a reference
 to each array it has updated, so the state follows the array itself, not its
 position in the list. Pass the same arrays every step (layers update their
 weights in place, so ``model.params`` always gives the same arrays).
-
-Note on ``clipnorm``: in rnnlesson it clips the global norm of all the gradients
-together (what Keras calls ``global_clipnorm``, also accepted here). Keras's own
-``clipnorm`` clips each array's norm separately.
 """
 
 from __future__ import annotations
@@ -48,8 +52,12 @@ __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "clip_by_global_norm", "global
 
 # ---------------------------------------------------------------------- clipping
 def _grad_list(grads, owner: str) -> list:
+    """The gradient arrays of a list, tuple or dict (its values), checked to be float arrays."""
+    if isinstance(grads, dict):
+        grads = list(grads.values())
     if isinstance(grads, np.ndarray) or not isinstance(grads, (list, tuple)):
-        raise TypeError(f"{owner} expects a list of gradient arrays; got {type(grads).__name__}.")
+        raise TypeError(f"{owner} expects a dict or list of gradient arrays; got "
+                        f"{type(grads).__name__}.")
     for i, g in enumerate(grads):
         if not isinstance(g, np.ndarray) or g.dtype.kind != "f":
             got = type(g).__name__ if not isinstance(g, np.ndarray) else f"dtype {g.dtype}"
@@ -57,21 +65,26 @@ def _grad_list(grads, owner: str) -> list:
     return list(grads)
 
 
+def _sum_of_squares(g: np.ndarray) -> float:
+    flat = g.ravel().astype(np.float64, copy=False)  # float64: no overflow, no float32 sums
+    return float(np.dot(flat, flat))
+
+
 def global_norm(grads) -> float:
-    """The L2 norm of all gradients together: sqrt(sum over arrays of sum(g**2)), in float64."""
+    """The L2 norm of all gradients together: sqrt(sum over arrays of sum(g**2)), in float64.
+
+    ``grads`` is a list or a dict of arrays (e.g. ``model.grads``). NaN or inf in any
+    array gives a NaN or inf norm.
+    """
     grads = _grad_list(grads, "global_norm")
-    total = 0.0
-    for g in grads:
-        flat = g.ravel().astype(np.float64, copy=False)  # float64: no overflow, no float32 sums
-        total += float(np.dot(flat, flat))
-    return math.sqrt(total)
+    return math.sqrt(sum(_sum_of_squares(g) for g in grads))
 
 
 def clip_by_global_norm(grads, max_norm) -> float:
     """Scale all gradients together, in place, so that their global norm is at most ``max_norm``.
 
     Args:
-        grads: list of float arrays (e.g. ``model.grads``); changed in place.
+        grads: list or dict of float arrays (e.g. ``model.grads``); changed in place.
         max_norm: a positive number.
 
     Returns:
@@ -102,9 +115,13 @@ class Optimizer:
 
     Args:
         learning_rate: a positive number; ``opt.learning_rate`` may be changed later.
-        clipnorm: None, or clip the global norm of all gradients to this value before
-            each update (on a copy: the caller's gradients are not changed).
-        global_clipnorm: Keras's name for the same thing; give at most one of the two.
+        clipnorm: None, or clip each gradient array to this norm on its own before the
+            update: ``g * clipnorm / norm(g)`` where ``norm(g) > clipnorm`` (as Keras).
+        global_clipnorm: None, or clip the norm of all gradients taken together to this
+            value: every array scaled by ``global_clipnorm / global_norm`` when the global
+            norm is larger (as Keras). Give at most one of the two (Keras refuses both too).
+
+    Clipping works on copies: the caller's gradient arrays are never changed.
     """
 
     name = "optimizer"
@@ -114,13 +131,17 @@ class Optimizer:
         owner = type(self).__name__
         self.learning_rate = learning_rate
         if clipnorm is not None and global_clipnorm is not None:
-            raise ValueError(f"{owner} takes clipnorm or global_clipnorm (the same thing in "
-                             f"rnnlesson), not both; got {clipnorm!r} and {global_clipnorm!r}.")
-        c = clipnorm if clipnorm is not None else global_clipnorm
-        self.clipnorm = None if c is None else _checks.real_number(
-            c, "clipnorm", owner, low=0, low_inclusive=False)
+            raise ValueError(
+                f"{owner} takes clipnorm or global_clipnorm, not both (as Keras): clipnorm clips "
+                "each gradient array's norm, global_clipnorm the norm of all of them together; "
+                f"got clipnorm={clipnorm!r} and global_clipnorm={global_clipnorm!r}.")
+        self.clipnorm = None if clipnorm is None else _checks.real_number(
+            clipnorm, "clipnorm", owner, low=0, low_inclusive=False)
+        self.global_clipnorm = None if global_clipnorm is None else _checks.real_number(
+            global_clipnorm, "global_clipnorm", owner, low=0, low_inclusive=False)
         self.iterations = 0
-        #: the global gradient norm before clipping at the last step (None without clipnorm)
+        #: the global gradient norm before clipping at the last step (None without
+        #: global_clipnorm)
         self.last_grad_norm = None
         self._slots: dict[int, tuple[np.ndarray, dict]] = {}
 
@@ -162,38 +183,40 @@ class Optimizer:
         """One update step: ``params[i] -= ...`` in place from ``grads[i]``.
 
         Args:
-            params: list of float arrays (e.g. ``model.params``), updated in place.
-            grads: list of arrays of the same shapes (e.g. ``model.grads``); never changed.
+            params: float arrays updated in place: a list, or a dict such as
+                ``model.params`` (``{'layer/weight': array}``).
+            grads: arrays of the same shapes, never changed: a list parallel to a list of
+                params, or a dict with the same keys as a dict of params (``model.grads``).
         """
         owner = f"{type(self).__name__}.apply"
-        if isinstance(params, np.ndarray) or not isinstance(params, (list, tuple)):
-            raise TypeError(f"{owner} expects a list of parameter arrays; got "
-                            f"{type(params).__name__}. For one array use apply([w], [dw]).")
-        grads = _grad_list(grads, owner)
-        if len(params) != len(grads):
-            raise ValueError(f"{owner} expects as many gradients as parameters; got "
-                             f"{len(params)} parameters and {len(grads)} gradients.")
-        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+        keys, params, grads = _pair_up(params, grads, owner)
+        for key, p, g in zip(keys, params, grads, strict=True):
+            name = repr(key) if isinstance(key, str) else str(key)  # for the messages below
             if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
                 got = type(p).__name__ if not isinstance(p, np.ndarray) else f"dtype {p.dtype}"
                 raise TypeError(f"{owner} expects float numpy arrays as parameters (updated in "
-                                f"place); item {i} is {got}.")
+                                f"place); item {name} is {got}.")
             if not p.flags.writeable:
-                raise ValueError(f"{owner}: parameter {i} is a read-only array; it must be "
+                raise ValueError(f"{owner}: parameter {name} is a read-only array; it must be "
                                  "updated in place.")
             if g.shape != p.shape:
-                raise ValueError(f"{owner}: gradient {i} has shape {_checks.shape_str(g.shape)} "
-                                 f"but its parameter has shape {_checks.shape_str(p.shape)}.")
-            _checks.check_finite(g, owner, f"gradient {i} (shape {_checks.shape_str(g.shape)})")
+                raise ValueError(f"{owner}: gradient {name} has shape "
+                                 f"{_checks.shape_str(g.shape)} but its parameter has shape "
+                                 f"{_checks.shape_str(p.shape)}.")
+            _checks.check_finite(g, owner, f"gradient {name} (shape {_checks.shape_str(g.shape)})")
         scale = 1.0
-        if self.clipnorm is not None:
+        if self.global_clipnorm is not None:
             norm = global_norm(grads)
             self.last_grad_norm = norm
-            if norm > self.clipnorm:
-                scale = self.clipnorm / norm
+            if norm > self.global_clipnorm:
+                scale = self.global_clipnorm / norm
         for p, g in zip(params, grads, strict=True):
             g = g.astype(p.dtype, copy=False)
-            if scale != 1.0:
+            if self.clipnorm is not None:
+                norm = math.sqrt(_sum_of_squares(g))
+                if norm > self.clipnorm:  # this array alone is too long: scale it down
+                    g = g * np.asarray(self.clipnorm / norm, dtype=p.dtype)  # a copy
+            elif scale != 1.0:
                 g = g * np.asarray(scale, dtype=p.dtype)  # a clipped copy; the caller's g stays
             self._update(p, g, self._slots_for(p))
         self.iterations += 1
@@ -213,6 +236,7 @@ class Optimizer:
         for k in self._config_keys:
             cfg[k] = getattr(self, k)
         cfg["clipnorm"] = self.clipnorm
+        cfg["global_clipnorm"] = self.global_clipnorm
         return cfg
 
     @classmethod
@@ -221,9 +245,36 @@ class Optimizer:
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._config_keys)
-        if self.clipnorm is not None:
-            args += f", clipnorm={self.clipnorm!r}"
+        for key in ("clipnorm", "global_clipnorm"):
+            if getattr(self, key) is not None:
+                args += f", {key}={getattr(self, key)!r}"
         return f"{type(self).__name__}({args})"
+
+
+def _pair_up(params, grads, owner: str):
+    """``(keys, params, grads)`` as parallel lists, from two lists or two dicts.
+
+    Dicts must have the same keys; ``keys`` are theirs, or the positions for lists."""
+    if isinstance(params, dict) or isinstance(grads, dict):
+        if not (isinstance(params, dict) and isinstance(grads, dict)):
+            raise TypeError(f"{owner} expects params and grads both as lists or both as dicts "
+                            f"(e.g. model.params, model.grads); got {type(params).__name__} and "
+                            f"{type(grads).__name__}.")
+        if params.keys() != grads.keys():
+            missing = [k for k in params if k not in grads]
+            extra = [k for k in grads if k not in params]
+            raise ValueError(f"{owner} expects grads with the same keys as params; missing "
+                             f"{missing or 'none'}, not in params {extra or 'none'}.")
+        keys = list(params)
+        return keys, list(params.values()), _grad_list([grads[k] for k in keys], owner)
+    if isinstance(params, np.ndarray) or not isinstance(params, (list, tuple)):
+        raise TypeError(f"{owner} expects a dict or list of parameter arrays; got "
+                        f"{type(params).__name__}. For one array use apply([w], [dw]).")
+    grads = _grad_list(grads, owner)
+    if len(params) != len(grads):
+        raise ValueError(f"{owner} expects as many gradients as parameters; got "
+                         f"{len(params)} parameters and {len(grads)} gradients.")
+    return range(len(params)), list(params), grads
 
 
 def _unit_interval(value, name, owner) -> float:

@@ -22,11 +22,13 @@ Three tasks come built in:
   one-hot vectors), many-to-one, probability of "positive" (binary cross-entropy);
 * ``'adding'``: the adding problem ``(N, T, 2)``: add the two marked numbers (MSE).
 
-Guards: a step whose loss or gradient norm is NaN/inf, or after which the loss
-stays above ``max_loss_factor`` (3) times its starting value, raises
-:class:`TrainingDiverged` with a readable message (the weights are left as they
-were before that update). ``clipnorm`` clips the global gradient norm, and every
-step logs the norm before clipping.
+Every step is :func:`rnnlesson.models.training.train_step`, the same step that
+``Sequential.fit`` runs: forward, loss, backward, clip, update, with its checks.
+Guards: a step whose numbers become NaN or inf (the weights are left as they were
+before it), or after which the loss stays above ``max_loss_factor`` (3) times its
+starting value, raises :class:`TrainingDiverged` with a readable message.
+``global_clipnorm`` clips the norm of all gradients together (``clipnorm``, each
+array's norm, as Keras), and every step logs the global norm before clipping.
 """
 
 from __future__ import annotations
@@ -38,27 +40,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _checks
+from . import _checks, optimizers
+from .models import training as model_training
+from .models.training import TrainingDiverged
 
 __all__ = ["Trainer", "Task", "TrainingDiverged", "register_task", "make_task", "TASKS",
-           "CELL_TYPES", "global_norm"]
+           "CELL_TYPES"]
 
 #: Cell types the model builders accept, with the layer each one means.
 CELL_TYPES = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
-
-
-class TrainingDiverged(RuntimeError):
-    """Raised by :meth:`Trainer.step` when training has blown up.
-
-    Attributes:
-        step: the step at which it happened (1-based).
-        reason: ``'nonfinite'`` (NaN or inf) or ``'loss_growth'``.
-    """
-
-    def __init__(self, message: str, step: int, reason: str):
-        super().__init__(message)
-        self.step = step
-        self.reason = reason
 
 
 @dataclass
@@ -122,6 +112,7 @@ def register_task(name: str):
 
 def make_task(name: str, seed: int = 0, **options) -> Task:
     """Build the registered task ``name`` (its data are made from ``seed``)."""
+    seed = _checks.seed(seed, "make_task", allow_none=False)
     if name not in TASKS:
         raise ValueError(f"Unknown task {name!r}; expected one of {sorted(TASKS)}.")
     return TASKS[name](seed=seed, **options)
@@ -159,6 +150,7 @@ def sine_task(seed: int = 0, n: int = 1000, noise: float = 0.2, window: int = 16
     """
     from .datasets import make_windows, sine_wave
 
+    seed = _checks.seed(seed, "sine task", allow_none=False)
     _, series = sine_wave(n=n, noise=noise, seed=seed)
     series = np.asarray(series, dtype=np.float32)
     feats, labels = make_windows(series, tau=window)
@@ -198,6 +190,7 @@ def sentiment_task(seed: int = 0, encoding: str = "embedding", embedding_dim: in
     from .datasets import toy_sentiment
     from .text import Vocabulary, one_hot, pad_sequences
 
+    seed = _checks.seed(seed, "sentiment task", allow_none=False)
     encoding = _checks.one_of(encoding, "encoding", "sentiment task", ("embedding", "onehot"))
     (tr_texts, tr_labels), (te_texts, te_labels) = toy_sentiment()
     voc = Vocabulary().fit(tr_texts)
@@ -251,6 +244,7 @@ def adding_task(seed: int = 0, T: int = 25, n_train: int = 2000, n_val: int = 20
     """
     from .datasets import adding_problem
 
+    seed = _checks.seed(seed, "adding task", allow_none=False)
     if not 2 <= int(T) <= 200:
         raise ValueError(f"adding task expects 2 <= T <= 200; got T={T!r}.")
     x_tr, y_tr = adding_problem(n_train, T, seed=seed)
@@ -279,15 +273,6 @@ def adding_task(seed: int = 0, T: int = 25, n_train: int = 2000, n_val: int = 20
 
 
 # ----------------------------------------------------------------------------- trainer
-def global_norm(arrays) -> float:
-    """sqrt(sum of squares) over all arrays, in float64 (inf if any entry is not finite)."""
-    total = 0.0
-    for a in arrays:
-        a = a.ravel()
-        total += float(np.dot(a, a))
-    return math.sqrt(total) if math.isfinite(total) else math.inf
-
-
 class Trainer:
     """Train a small recurrent model on a task, one minibatch per :meth:`step`.
 
@@ -298,9 +283,14 @@ class Trainer:
         hidden_size: H, the recurrent layer's units.
         learning_rate: the optimizer's learning rate; may be changed between steps
             (``trainer.learning_rate = 0.1``).
-        optimizer: ``'adam'``, ``'rmsprop'`` or ``'sgd'`` (Keras defaults otherwise).
+        optimizer: ``'adam'``, ``'rmsprop'`` or ``'sgd'`` (Keras defaults otherwise), or an
+            optimizer object or config whose settings are copied (each :meth:`reset`
+            starts a fresh optimizer from them; ``learning_rate`` always wins).
         batch_size: minibatch size (default: the task's).
-        clipnorm: clip the global gradient norm to this before each update (None: off).
+        global_clipnorm: clip the norm of all gradients together to this before each
+            update (None: off), as Keras's ``global_clipnorm``.
+        clipnorm: clip each gradient array's norm on its own (None: off), as Keras's
+            ``clipnorm``. Give at most one of the two.
         seed: seeds the weights, the data and the minibatch order; :meth:`reset`
             replays exactly the same numbers.
         val_every: compute the validation loss every this many steps (and at step 1).
@@ -316,12 +306,10 @@ class Trainer:
     """
 
     def __init__(self, task="sine", cell="lstm", hidden_size=16, learning_rate=1e-2, *,
-                 optimizer="adam", batch_size=None, clipnorm=None, seed=0, val_every=10,
-                 max_loss_factor=3.0, task_options=None):
+                 optimizer="adam", batch_size=None, global_clipnorm=None, clipnorm=None, seed=0,
+                 val_every=10, max_loss_factor=3.0, task_options=None):
         owner = "Trainer"
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise TypeError(f"{owner} expects seed to be an integer; got {seed!r}.")
-        self.seed = int(seed)
+        self.seed = _checks.seed(seed, owner, allow_none=False)
         if isinstance(task, Task):
             self.task = task
         elif isinstance(task, str):
@@ -332,12 +320,14 @@ class Trainer:
         self.cell = _check_cell(cell, owner)
         self.hidden_size = _checks.positive_int(hidden_size, "hidden_size", owner)
         self._learning_rate = self._check_lr(learning_rate)
-        self.optimizer_name = _checks.one_of(optimizer, "optimizer", owner,
-                                             ("adam", "rmsprop", "sgd"))
+        config = optimizers.get(optimizer).get_config()
+        if clipnorm is not None or global_clipnorm is not None:
+            config.update(clipnorm=clipnorm, global_clipnorm=global_clipnorm)
+        #: the settings each reset() builds a fresh optimizer from (optimizers.get(config))
+        self.optimizer_config = config
+        self._make_optimizer()  # refuses bad settings now, not at the first step
         self.batch_size = _checks.positive_int(batch_size or self.task.batch_size,
                                                "batch_size", owner)
-        self.clipnorm = (None if clipnorm is None else
-                         _checks.real_number(clipnorm, "clipnorm", owner, low=0.0))
         self.val_every = _checks.positive_int(val_every, "val_every", owner)
         self.max_loss_factor = _checks.real_number(max_loss_factor, "max_loss_factor", owner,
                                                    low=1.0)
@@ -353,11 +343,23 @@ class Trainer:
             raise ValueError(f"learning_rate must be a positive finite number; got {value!r}.")
         return value
 
-    def _make_optimizer(self):
-        from . import optimizers
+    @property
+    def optimizer_name(self) -> str:
+        """``'adam'``, ``'rmsprop'`` or ``'sgd'``."""
+        return self.optimizer_config["name"]
 
-        cls = {"adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD"}[self.optimizer_name]
-        return getattr(optimizers, cls)(learning_rate=self._learning_rate)
+    @property
+    def global_clipnorm(self):
+        """The optimizer's global_clipnorm (None: off)."""
+        return self.optimizer_config.get("global_clipnorm")
+
+    @property
+    def clipnorm(self):
+        """The optimizer's per-array clipnorm (None: off)."""
+        return self.optimizer_config.get("clipnorm")
+
+    def _make_optimizer(self):
+        return optimizers.get({**self.optimizer_config, "learning_rate": self._learning_rate})
 
     def reset(self, *, cell=None, hidden_size=None, learning_rate=None) -> None:
         """Start again from step 0: fresh weights, optimizer, minibatch order and history.
@@ -421,10 +423,11 @@ class Trainer:
 
     def _diverge(self, message: str, reason: str):
         self.diverged = message
-        raise TrainingDiverged(message, self.step_count, reason)
+        raise TrainingDiverged(message, step=self.step_count, reason=reason)
 
     def step(self, return_gates: bool = True) -> dict:
-        """One minibatch: forward, loss, backward, (clip), update.
+        """One minibatch: forward, loss, backward, (clip), update, by
+        :func:`rnnlesson.models.training.train_step`.
 
         Returns a dict with ``'step'``, ``'loss'``, ``'grad_norm'``, ``'learning_rate'``,
         ``'val_loss'`` (and metrics) when validated this step, and for LSTMs (when
@@ -438,49 +441,29 @@ class Trainer:
         """
         if self.diverged is not None:
             raise TrainingDiverged(self.diverged + " Call reset() to start again.",
-                                   self.step_count, "stopped")
+                                   step=self.step_count, reason="stopped")
         # overflow is detected below and reported in words, so numpy's warnings stay quiet
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             return self._step(return_gates)
 
     def _step(self, return_gates: bool) -> dict:
         xb, yb = self._next_batch()
-        model, lr = self.model, self._learning_rate
-        try:
-            y_pred = model.forward(xb, training=True)
-            loss = float(self.loss.forward(y_pred, yb))
-            model.backward(self.loss.backward())
-        except ValueError as exc:
-            # the layers refuse NaN/inf inputs; when the weights hold them, that is divergence
-            if all(np.isfinite(p).all() for p in model.params):
-                raise
-            self.step_count += 1
-            self._diverge(
-                f"Training stopped at step {self.step_count}: the weights hold NaN or inf "
-                f"(numbers overflowed) with learning rate {lr:.3g}. A smaller learning rate "
-                f"(or clipnorm) should fix it. ({exc})", "nonfinite")
-        grads = model.grads
-        if self.clipnorm is not None:
-            from .optimizers import clip_by_global_norm
-
-            gnorm = float(clip_by_global_norm(grads, self.clipnorm))
-        else:
-            gnorm = global_norm(grads)
+        lr = self._learning_rate
+        result = model_training.train_step(self.model, xb, yb, loss=self.loss,
+                                           optimizer=self.optimizer)
+        loss, gnorm = result.loss, result.grad_norm
         self.step_count += 1
         h = self.history
         h["step"].append(self.step_count)
         h["loss"].append(loss)
         h["grad_norm"].append(gnorm)
         h["learning_rate"].append(lr)
-        if not (math.isfinite(loss) and math.isfinite(gnorm)):
-            h["time"].append(time.perf_counter())
-            what = "loss" if not math.isfinite(loss) else "gradient norm"
-            self._diverge(
-                f"Training stopped at step {self.step_count}: the {what} became "
-                f"{loss if what == 'loss' else gnorm} (numbers overflowed) with learning rate "
-                f"{lr:.3g}. A smaller learning rate (or clipnorm) should fix it.", "nonfinite")
-        self.optimizer.apply(model.params, grads)
         h["time"].append(time.perf_counter())
+        if not result.ok:
+            self._diverge(
+                f"Training stopped at step {self.step_count}: {result.problem} (numbers "
+                f"overflowed) with learning rate {lr:.3g}. A smaller learning rate (or "
+                "global_clipnorm) should fix it.", "nonfinite")
         if self.initial_loss is None:
             self.initial_loss = loss
         out = {"step": self.step_count, "loss": loss, "grad_norm": gnorm, "learning_rate": lr}

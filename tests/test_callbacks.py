@@ -6,9 +6,16 @@ import numpy as np
 import pytest
 
 from rnnlesson import optimizers
-from rnnlesson.callbacks import Callback, EarlyStopping, History, LambdaCallback, ProgressBar
-from rnnlesson.layers import Dense
-from rnnlesson.models import Sequential
+from rnnlesson.callbacks import (
+    Callback,
+    EarlyStopping,
+    History,
+    LambdaCallback,
+    ProgressBar,
+    TerminateOnNaN,
+)
+from rnnlesson.layers import Dense, SimpleRNN
+from rnnlesson.models import Sequential, TrainingDiverged
 
 
 class FakeModel:
@@ -204,6 +211,84 @@ def test_history_repr_and_fresh_history_per_fit():
     assert isinstance(h1, History) and h1 is not h2
     assert len(h1.history["loss"]) == 2 and len(h2.history["loss"]) == 1
     assert "2 epoch(s)" in repr(h1)
+
+
+# ---------------------------------------------------------------- TerminateOnNaN
+def exploding_task():
+    """SGD with a huge learning rate on large targets: diverges within a few epochs."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 5, 3)).astype(np.float32)
+    y = (100 * x.sum(axis=(1, 2))[:, None]).astype(np.float32)
+    model = Sequential([SimpleRNN(8, seed=0), Dense(1, seed=1)], seed=0)
+    model.compile(optimizers.SGD(learning_rate=5.0), "mse")
+    model.build((None, 5, 3))
+    return model, x, y
+
+
+def test_nan_guard_keeps_history_and_weights_before_the_bad_step():
+    model, x, y = exploding_task()  # fit adds TerminateOnNaN(raise_error=True) itself
+    snapshots = [model.get_weights()]
+    recorder = LambdaCallback(on_batch_end=lambda b, logs: snapshots.append(model.get_weights()))
+    with pytest.raises(TrainingDiverged) as info:
+        model.fit(x, y, batch_size=8, epochs=50, callbacks=[recorder], verbose=0)
+    err = info.value
+    msg = str(err)
+    assert f"epoch {err.epoch}, batch {err.batch} of 8" in msg
+    assert "learning rate" in msg and "global_clipnorm" in msg and "(it is 5 now)" in msg
+    assert err.history is model.history
+    finished = len(err.history.history.get("loss", []))
+    assert finished == err.epoch - 1 and err.history.epoch == list(range(finished))
+    assert len(snapshots) == 1 + 8 * (err.epoch - 1) + (err.batch - 1)
+    for p, q in zip(model.get_weights(), snapshots[-1], strict=True):
+        np.testing.assert_array_equal(p, q)
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+def test_terminate_on_nan_stops_quietly_as_keras(capsys):
+    model, x, y = exploding_task()
+    snapshots = [model.get_weights()]
+    batch_logs = []
+
+    def record(batch, logs):
+        batch_logs.append(dict(logs))
+        snapshots.append(model.get_weights())
+
+    h = model.fit(x, y, batch_size=8, epochs=50, verbose=0,
+                  callbacks=[TerminateOnNaN(), LambdaCallback(on_batch_end=record)])
+    assert "terminating training" in capsys.readouterr().out
+    bad = batch_logs[-1]["diverged"]  # the refused step, as fit logged it
+    assert not bad.ok and bad.problem in str(bad) and ("inf" in bad.problem or "NaN" in bad.problem)
+    assert all("diverged" not in logs for logs in batch_logs[:-1])
+    n = len(h.history["loss"])
+    assert 1 < n < 50 and "diverged" not in h.history  # the interrupted epoch is the last
+    # the refused step left the weights as they were after the last good one
+    for p, q in zip(model.get_weights(), snapshots[-2], strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_fit_raises_through_its_own_terminate_on_nan():
+    model, x, y = exploding_task()
+    with pytest.raises(TrainingDiverged) as info:
+        model.fit(x, y, batch_size=8, epochs=50, verbose=0)
+    default = info.value
+    model, x, y = exploding_task()
+    with pytest.raises(TrainingDiverged) as info:
+        model.fit(x, y, batch_size=8, epochs=50, verbose=0,
+                  callbacks=[TerminateOnNaN(raise_error=True)])
+    assert str(info.value) == str(default)
+    assert (info.value.epoch, info.value.batch) == (default.epoch, default.batch)
+    assert len(info.value.history.history["loss"]) == default.epoch - 1
+
+
+def test_terminate_on_nan_reads_the_loss_as_keras_does():
+    cb = TerminateOnNaN()
+    cb.set_model(FakeModel())
+    cb.on_train_batch_end(0, {"loss": 0.5})
+    assert not cb.model.stop_training
+    cb.on_train_batch_end(1, {"loss": float("inf")})
+    assert cb.model.stop_training
+    with pytest.raises(TypeError, match="raise_error"):
+        TerminateOnNaN(raise_error="yes")
 
 
 # ---------------------------------------------------------------- progress display

@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 from rnnlesson import losses, optimizers
-from rnnlesson.callbacks import LambdaCallback
 from rnnlesson.layers import GRU, LSTM, Dense, Dropout, Embedding, Flatten, SimpleRNN
-from rnnlesson.models import Sequential, TrainingDiverged
+from rnnlesson.models import Sequential, TrainingDiverged, train_step
 
 
 def sign_task(n=240, t=8, seed=0):
@@ -84,9 +83,26 @@ def test_forward_backward_params_grads_are_parallel(rng):
     np.testing.assert_array_equal(dy, dy_copy)  # the incoming gradient is not touched
     assert dx.shape == x.shape
     assert len(model.params) == len(model.grads) == 5
-    for p, g in zip(model.params, model.grads, strict=True):
-        assert p.shape == g.shape
-    assert model.params[0] is model.layers[0].params["kernel"]  # the arrays themselves
+    assert list(model.params) == list(model.grads)
+    for key, p in model.params.items():
+        assert p.shape == model.grads[key].shape
+    lstm = model.layers[0]
+    assert model.params[f"{lstm.name}/kernel"] is lstm.params["kernel"]  # the arrays themselves
+    assert model.grads[f"{lstm.name}/kernel"] is lstm.grads["kernel"]
+
+
+def test_params_and_grads_are_dicts_keyed_layer_slash_weight():
+    model = Sequential([Embedding(10, 3, trainable=False, seed=0, name="emb"),
+                        SimpleRNN(4, seed=1, name="rnn"), Dense(1, seed=2, name="out")])
+    model.build((None, 5))
+    assert list(model.params) == ["rnn/kernel", "rnn/recurrent_kernel", "rnn/bias",
+                                  "out/kernel", "out/bias"]  # the frozen layer is left out
+    assert list(model.grads) == list(model.params)
+    for layer in model.layers[1:]:  # the same arrays as each layer's own dicts
+        for name, p in layer.params.items():
+            assert model.params[f"{layer.name}/{name}"] is p
+            assert model.grads[f"{layer.name}/{name}"] is layer.grads[name]
+    assert len(model.weights) == 6 and model.weights[0] is model.layers[0].params["embeddings"]
 
 
 def test_manual_steps_equal_train_on_batch(rng):
@@ -263,37 +279,89 @@ def test_dropout_is_only_active_in_training(rng):
     assert (model.forward(x, training=True) == 0).any()
 
 
-# ---------------------------------------------------------------- guards
-def test_nan_guard_keeps_history_and_weights_before_the_bad_step():
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(64, 5, 3)).astype(np.float32)
-    y = (100 * x.sum(axis=(1, 2))[:, None]).astype(np.float32)
-    model = Sequential([SimpleRNN(8, seed=0), Dense(1, seed=1)], seed=0)
-    model.compile(optimizers.SGD(learning_rate=5.0), "mse")
-    snapshots = []
-    model.build((None, 5, 3))
-    snapshots.append(model.get_weights())
-    recorder = LambdaCallback(on_batch_end=lambda b, logs: snapshots.append(model.get_weights()))
-    with pytest.raises(TrainingDiverged) as info:
-        model.fit(x, y, batch_size=8, epochs=50, callbacks=[recorder], verbose=0)
-    err = info.value
-    msg = str(err)
-    assert f"epoch {err.epoch}, batch {err.batch} of 8" in msg
-    assert "learning rate" in msg and "clipnorm" in msg and "(it is 5 now)" in msg
-    assert err.history is model.history
-    finished = len(err.history.history.get("loss", []))
-    assert finished == err.epoch - 1 and err.history.epoch == list(range(finished))
-    assert len(snapshots) == 1 + 8 * (err.epoch - 1) + (err.batch - 1)
-    for p, q in zip(model.get_weights(), snapshots[-1], strict=True):
+def test_reset_states_resets_every_stateful_layer(rng):
+    model = Sequential([Embedding(10, 3, seed=0),
+                        LSTM(4, stateful=True, return_sequences=True, seed=1),
+                        SimpleRNN(3, return_sequences=True, seed=2),  # not stateful
+                        GRU(3, stateful=True, seed=3), Dense(1, seed=4)])
+    ids = rng.integers(0, 10, size=(2, 5))
+    first = model.predict(ids)
+    carried = model.predict(ids)  # both stateful layers start from the last states
+    assert np.abs(carried - first).max() > 1e-4
+    for layer in (model.layers[1], model.layers[3]):  # resetting one alone is not enough
+        layer.reset_states()
+        assert np.abs(model.predict(ids) - first).max() > 1e-4
+        model.predict(ids)
+    model.reset_states()
+    assert model.layers[1].states is None and model.layers[3].states is None
+    np.testing.assert_array_equal(model.predict(ids), first)
+
+
+# ---------------------------------------------------------------- one training step
+def test_fit_train_on_batch_and_trainer_all_take_the_one_step(monkeypatch):
+    from rnnlesson.models import training as model_training
+    from rnnlesson.training import Trainer
+
+    calls = []
+    real = model_training.train_step
+
+    def spy(model, x, y, **kwargs):
+        calls.append((model, len(x)))
+        return real(model, x, y, **kwargs)
+
+    monkeypatch.setattr(model_training, "train_step", spy)
+    x, y = sign_task(40)
+    model = rnn_classifier()
+    model.compile("adam", "binary_crossentropy")
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert [n for _, n in calls] == [16, 16, 8] * 2
+    assert all(m is model for m, _ in calls)
+    calls.clear()
+    model.train_on_batch(x[:5], y[:5])
+    assert calls == [(model, 5)]
+    calls.clear()
+    tr = Trainer("sine", "rnn", 4, seed=0)
+    tr.run(3)
+    assert len(calls) == 3 and all(m is tr.model for m, _ in calls)
+
+
+def test_fit_is_train_step_batch_after_batch():
+    x, y = sign_task(40)
+    a, b = rnn_classifier(), rnn_classifier()
+    for m in (a, b):
+        m.compile(optimizers.Adam(learning_rate=0.01), "binary_crossentropy")
+    h = a.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0).history
+    losses_b = [train_step(b, x[s:s + 16], y[s:s + 16]).loss for s in (0, 16, 32)]
+    assert h["loss"][0] == pytest.approx((16 * losses_b[0] + 16 * losses_b[1] + 8 * losses_b[2])
+                                         / 40, rel=1e-12)
+    for p, q in zip(a.get_weights(), b.get_weights(), strict=True):
         np.testing.assert_array_equal(p, q)
-    assert all(np.isfinite(w).all() for w in model.get_weights())
 
 
-def test_nan_guard_in_train_on_batch():
-    x = np.full((4, 3), 1e30, np.float32)
+def overflowing_dense():
+    """A Dense model and inputs whose product overflows float32: its output is inf."""
     model = Sequential([Dense(1, input_shape=(3,), seed=0)])
     model.set_weights([np.full((3, 1), 1e10, np.float32), np.zeros(1, np.float32)])
     model.compile("sgd", "mse")
+    return model, np.full((4, 3), 1e30, np.float32)
+
+
+def test_train_step_reports_and_refuses_a_bad_step():
+    model, x = overflowing_dense()
+    before = model.get_weights()
+    step = train_step(model, x, np.zeros((4, 1)))
+    assert not step.ok and "output of layer" in step.problem and np.isnan(step.loss)
+    for p, q in zip(model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(p, q)
+    good = train_step(model, np.ones((4, 3), np.float32), np.zeros((4, 1)))
+    assert good.ok and good.problem is None and np.isfinite(good.grad_norm)
+    with pytest.raises(RuntimeError, match="compile"):
+        train_step(Sequential([Dense(1)]), x, x)
+
+
+# ---------------------------------------------------------------- guards
+def test_nan_guard_in_train_on_batch():
+    model, x = overflowing_dense()
     before = model.get_weights()
     with pytest.raises(TrainingDiverged, match=r"in train_on_batch: the output of layer .*inf"):
         model.train_on_batch(x, np.zeros((4, 1)))
@@ -372,3 +440,13 @@ def test_clear_errors():
         model.predict(np.array([["a", "b"]]))
     with pytest.raises(ValueError, match="NaN"):
         model.fit(np.full_like(x, np.nan), y)
+
+
+def test_finiteness_check_is_not_fooled_by_an_overflowing_sum():
+    from rnnlesson.models.training import _all_finite
+
+    big = np.full(4, 3e38, np.float32)  # finite entries whose float32 sum overflows
+    with np.errstate(over="ignore", invalid="ignore"):  # as inside train_step
+        assert _all_finite([np.ones(3), big])
+        assert not _all_finite([big, np.array([1.0, np.nan])])
+        assert not _all_finite([np.array([np.inf, -np.inf])])  # inf - inf sums to NaN

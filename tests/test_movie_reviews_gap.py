@@ -100,6 +100,6 @@ def test_movie_reviews_rnn_reads_the_order(reviews, cell):
     x_te = pad_sequences(ids_te, maxlen=100)
     model = Sequential([Embedding(len(voc), 32, seed=0), cell(32, seed=1),
                         Dense(1, "sigmoid", seed=2)], seed=3)
-    model.compile(Adam(0.01, clipnorm=1.0), "binary_crossentropy")  # the documented setting
+    model.compile(Adam(0.01, global_clipnorm=1.0), "binary_crossentropy")  # the documented one
     model.fit(x_tr, tr_y, batch_size=32, epochs=5, verbose=0)
     assert _accuracy(model, x_te, te_y) >= 0.90

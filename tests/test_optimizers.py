@@ -104,29 +104,64 @@ def test_float32_params_stay_float32():
         assert w.dtype == np.float32
 
 
-def test_grads_are_not_mutated_with_clipnorm():
+@pytest.mark.parametrize("option", ["clipnorm", "global_clipnorm"])
+def test_grads_are_not_mutated_by_clipping(option):
     params, grads = arrays()
     before = [g.copy() for g in grads]
-    opt = SGD(learning_rate=1.0, clipnorm=0.1)
+    opt = SGD(learning_rate=1.0, **{option: 0.1})
     opt.apply(params, grads)
     for g, g0 in zip(grads, before, strict=True):
         assert np.array_equal(g, g0)
-    assert opt.last_grad_norm == pytest.approx(global_norm(before))
+    if option == "global_clipnorm":
+        assert opt.last_grad_norm == pytest.approx(global_norm(before))
+    else:
+        assert opt.last_grad_norm is None
 
 
-def test_clipnorm_equals_manual_clip_then_step():
+def test_global_clipnorm_equals_clip_by_global_norm_then_step():
     params_a, grads = arrays()
     params_b, _ = arrays()
-    SGD(learning_rate=0.5, clipnorm=0.3).apply(params_a, grads)
+    SGD(learning_rate=0.5, global_clipnorm=0.3).apply(params_a, grads)
     clipped = [g.copy() for g in grads]
     clip_by_global_norm(clipped, 0.3)
     SGD(learning_rate=0.5).apply(params_b, clipped)
     for a, b in zip(params_a, params_b, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-14)
-    # global_clipnorm is Keras's name for the same thing
-    params_c, _ = arrays()
-    SGD(learning_rate=0.5, global_clipnorm=0.3).apply(params_c, grads)
-    np.testing.assert_allclose(params_c[0], params_a[0], rtol=1e-14)
+
+
+def test_clipnorm_clips_each_array_on_its_own():
+    # gradient norms: kernel sqrt(1.2) ~ 1.10, bias sqrt(0.34) ~ 0.58
+    for limit in (0.3, 0.8, 2.0):  # both clipped; only the kernel; neither
+        params, grads = arrays()
+        start = [p.copy() for p in params]
+        SGD(learning_rate=0.5, clipnorm=limit).apply(params, grads)
+        for p, p0, g in zip(params, start, grads, strict=True):
+            norm = np.sqrt((g ** 2).sum())
+            used = g * min(1.0, limit / norm)  # this array's own factor
+            np.testing.assert_allclose(p, p0 - 0.5 * used, rtol=1e-14, atol=1e-15)
+    # per array is not global: with 0.8 the bias keeps its full length
+    params_a, grads = arrays()
+    params_b, _ = arrays()
+    SGD(learning_rate=0.5, clipnorm=0.8).apply(params_a, grads)
+    SGD(learning_rate=0.5, global_clipnorm=0.8).apply(params_b, grads)
+    assert not np.allclose(params_a[1], params_b[1], rtol=1e-3)
+
+
+def test_apply_takes_dicts_with_the_same_keys():
+    (w, b), (gw, gb) = arrays()
+    (w2, b2), _ = arrays()
+    SGD(learning_rate=0.1, global_clipnorm=0.5).apply({"d/kernel": w, "d/bias": b},
+                                                     {"d/bias": gb, "d/kernel": gw})
+    SGD(learning_rate=0.1, global_clipnorm=0.5).apply([w2, b2], [gw, gb])
+    np.testing.assert_array_equal(w, w2)
+    np.testing.assert_array_equal(b, b2)
+    assert global_norm({"a": gw, "b": gb}) == pytest.approx(global_norm([gw, gb]), rel=1e-15)
+    with pytest.raises(ValueError, match=r"same keys.*missing \['d/bias'\]"):
+        SGD().apply({"d/kernel": w, "d/bias": b}, {"d/kernel": gw})
+    with pytest.raises(TypeError, match="both as lists or both as dicts"):
+        SGD().apply({"d/kernel": w}, [gw])
+    with pytest.raises(ValueError, match="gradient 'd/kernel' has shape"):
+        SGD().apply({"d/kernel": w}, {"d/kernel": gb})
 
 
 def test_learning_rate_is_a_plain_mutable_attribute():
@@ -201,12 +236,16 @@ def test_get_by_name(name, cls):
     assert type(optimizers.get(name)) is cls
 
 
-def test_get_object_and_config_roundtrip():
-    opt = Adam(learning_rate=0.01, beta_1=0.8, clipnorm=1.0)
+@pytest.mark.parametrize("option", ["clipnorm", "global_clipnorm"])
+def test_get_object_and_config_roundtrip(option):
+    opt = Adam(learning_rate=0.01, beta_1=0.8, **{option: 1.0})
     assert optimizers.get(opt) is opt
     again = optimizers.get(opt.get_config())
     assert type(again) is Adam and again.get_config() == opt.get_config()
-    assert again.beta_1 == 0.8 and again.clipnorm == 1.0
+    assert again.beta_1 == 0.8 and getattr(again, option) == 1.0
+    other = "clipnorm" if option == "global_clipnorm" else "global_clipnorm"
+    assert getattr(again, other) is None
+    assert f"{option}=1.0" in repr(again)
 
 
 def test_get_unknown_lists_names():
@@ -230,6 +269,7 @@ def keras():
     (lambda: Adam(0.01), lambda k: k.optimizers.Adam(0.01)),
     (lambda: Adam(0.01, global_clipnorm=0.5),
      lambda k: k.optimizers.Adam(0.01, global_clipnorm=0.5)),
+    (lambda: Adam(0.01, clipnorm=0.5), lambda k: k.optimizers.Adam(0.01, clipnorm=0.5)),
 ])
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # keras's torch-to-numpy conversion
 def test_steps_equal_keras(keras, rng, make_ours, make_keras):
@@ -254,3 +294,42 @@ def test_steps_equal_keras(keras, rng, make_ours, make_keras):
                                                     keras.ops.convert_to_numpy(kb.value))):
         assert_close(got_w, w64, dtype="float32", terms=terms, what=f"{who} kernel")
         assert_close(got_b, b64, dtype="float32", terms=terms, what=f"{who} bias")
+
+
+@pytest.mark.parametrize("option", ["clipnorm", "global_clipnorm"])
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # keras's torch-to-numpy conversion
+def test_one_clipped_sgd_step_equals_keras(keras, option):
+    """One plain SGD step shows the clipped gradient itself: w1 = w0 - lr * clip(g).
+    The kernel's gradient is longer than the limit and the bias's shorter, so clipnorm
+    (each array on its own) and global_clipnorm (all together) give different steps."""
+    rng = np.random.default_rng(7)
+    w0 = rng.normal(size=(3, 4)).astype("float32")
+    b0 = rng.normal(size=4).astype("float32")
+    gw = (3.0 * rng.normal(size=(3, 4))).astype("float32")
+    gb = (0.1 * rng.normal(size=4)).astype("float32")
+    limit = 1.0
+    assert np.linalg.norm(gw) > limit > np.linalg.norm(gb)
+    w, b = w0.copy(), b0.copy()
+    SGD(0.5, **{option: limit}).apply([w, b], [gw, gb])
+    kw, kb = keras.Variable(w0), keras.Variable(b0)
+    keras.optimizers.SGD(0.5, **{option: limit}).apply_gradients(
+        [(keras.ops.convert_to_tensor(gw), kw), (keras.ops.convert_to_tensor(gb), kb)])
+    # the float64 reference, written out from Keras's definitions
+    g64 = [gw.astype(np.float64), gb.astype(np.float64)]
+    if option == "clipnorm":
+        clipped = [g * limit / max(np.linalg.norm(g), limit) for g in g64]
+    else:
+        total = np.sqrt(sum((g ** 2).sum() for g in g64))
+        clipped = [g * limit / max(total, limit) for g in g64]
+    ref = [w0.astype(np.float64) - 0.5 * clipped[0], b0.astype(np.float64) - 0.5 * clipped[1]]
+    terms = 12 + 4  # a 12-term norm, then scale, multiply and subtract
+    for who, got in (("rnnlesson", [w, b]),
+                     ("keras", [keras.ops.convert_to_numpy(kw.value),
+                                keras.ops.convert_to_numpy(kb.value)])):
+        for name, a, r in zip(("kernel", "bias"), got, ref, strict=True):
+            assert_close(a, r, dtype="float32", terms=terms, what=f"{who} {name} ({option})")
+    # the two options really differ here, by much more than the tolerance
+    other = "global_clipnorm" if option == "clipnorm" else "clipnorm"
+    w2, b2 = w0.copy(), b0.copy()
+    SGD(0.5, **{other: limit}).apply([w2, b2], [gw, gb])
+    assert np.abs(b2 - b).max() > 1e-3

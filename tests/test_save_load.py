@@ -222,17 +222,20 @@ def test_missing_file(tmp_path):
         load_model(tmp_path / "absent.npz")
 
 
-def test_compile_choices_round_trip_but_not_optimizer_state(tmp_path, ids, rng):
+@pytest.mark.parametrize("clip", ["clipnorm", "global_clipnorm"])
+def test_compile_choices_round_trip_but_not_optimizer_state(tmp_path, ids, rng, clip):
     from rnnlesson import losses, optimizers
 
     model = text_model()
-    model.compile(optimizers.Adam(learning_rate=0.003, clipnorm=1.0),
+    model.compile(optimizers.Adam(learning_rate=0.003, **{clip: 1.0}),
                   losses.SparseCategoricalCrossentropy(), metrics=["acc"])
     y = rng.integers(0, 2, size=len(ids))
     model.fit(ids, y, epochs=1, batch_size=4, verbose=0)
     loaded = load_model(model.save(tmp_path / "compiled.npz"))
     assert type(loaded.optimizer) is optimizers.Adam
-    assert loaded.optimizer.learning_rate == 0.003 and loaded.optimizer.clipnorm == 1.0
+    assert loaded.optimizer.learning_rate == 0.003 and getattr(loaded.optimizer, clip) == 1.0
+    other = "global_clipnorm" if clip == "clipnorm" else "clipnorm"
+    assert getattr(loaded.optimizer, other) is None
     assert loaded.optimizer.iterations == 0  # a fresh optimizer: its state is not saved
     assert type(loaded.loss) is losses.SparseCategoricalCrossentropy
     assert loaded.metrics == ["acc"]
@@ -240,6 +243,30 @@ def test_compile_choices_round_trip_but_not_optimizer_state(tmp_path, ids, rng):
     loaded.fit(ids, y, epochs=1, verbose=0)  # ready to train on
     bare = load_model(tmp_path / "compiled.npz", compile=False)
     assert bare.loss is None and bare.optimizer is None
+
+
+def test_version_1_clipnorm_is_read_as_global_clipnorm(tmp_path, saved):
+    """Files of format version 1 wrote the global norm under 'clipnorm'."""
+    def edit(h):
+        h["format_version"] = 1
+        h["compile"] = {"loss": {"class_name": "SparseCategoricalCrossentropy",
+                                 "config": {"name": "sparse_categorical_crossentropy",
+                                            "from_logits": False}},
+                        "loss_name": None, "metrics": [],
+                        "optimizer": {"class_name": "Adam",
+                                      "config": {"name": "adam", "learning_rate": 0.01,
+                                                 "beta_1": 0.9, "beta_2": 0.999,
+                                                 "epsilon": 1e-7, "clipnorm": 5.0}}}
+    loaded = load_model(_rewrite_header(saved, tmp_path / "v1.npz", edit))
+    assert loaded.optimizer.global_clipnorm == 5.0 and loaded.optimizer.clipnorm is None
+    with np.load(loaded.save(tmp_path / "v2.npz")) as data:
+        header = json.loads(data["__rnnlesson__"].tobytes())
+    assert header["format_version"] == 2
+    assert header["compile"]["optimizer"]["config"]["global_clipnorm"] == 5.0
+
+    def future(h):
+        h["format_version"] = 3
+    _expect_rejected(_rewrite_header(saved, tmp_path / "v3.npz", future), "format version 3")
 
 
 def test_logits_loss_setting_survives(tmp_path):

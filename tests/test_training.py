@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 from numerics import assert_close
 
+from rnnlesson import optimizers
+from rnnlesson.models import TrainingDiverged as ModelsTrainingDiverged
+from rnnlesson.optimizers import global_norm
 from rnnlesson.training import (
     TASKS,
     Task,
     Trainer,
     TrainingDiverged,
-    global_norm,
     make_task,
     register_task,
 )
@@ -75,7 +77,7 @@ def test_reset_replays_identical_numbers():
     tr = Trainer("adding", "lstm", 8, 1e-2, seed=5)
     tr.run(40)
     first = {k: list(v) for k, v in tr.history.items() if k != "time"}
-    weights = [p.copy() for p in tr.model.params]
+    weights = [p.copy() for p in tr.model.params.values()]
     tr.learning_rate = 0.05
     tr.run(5)
     tr.reset(learning_rate=1e-2)
@@ -83,7 +85,7 @@ def test_reset_replays_identical_numbers():
     tr.run(40)
     again = {k: list(v) for k, v in tr.history.items() if k != "time"}
     assert again == first
-    for a, b in zip(weights, tr.model.params, strict=True):
+    for a, b in zip(weights, tr.model.params.values(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -128,13 +130,14 @@ def test_huge_learning_rate_stops_with_a_readable_message():
 def test_nonfinite_loss_skips_the_update():
     tr = Trainer("sine", "rnn", 4, 1e-2, seed=0)
     tr.run(2)
-    tr.model.params[0][...] = np.nan
-    before = [p.copy() for p in tr.model.params]
+    first = next(iter(tr.model.params))  # the recurrent layer's kernel
+    tr.model.params[first][...] = np.nan
+    before = [p.copy() for p in tr.model.params.values()]
     with pytest.raises(TrainingDiverged) as info:
         tr.step()
     assert info.value.reason == "nonfinite"
     assert "NaN" in str(info.value)
-    for a, b in zip(before, tr.model.params, strict=True):
+    for a, b in zip(before, tr.model.params.values(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -149,10 +152,10 @@ def test_nonfinite_loss_value_is_caught_before_the_update():
 
     tr = Trainer("sine", "rnn", 4, 1e-2, seed=0)
     tr.loss = NanLoss()
-    before = [p.copy() for p in tr.model.params]
+    before = [p.copy() for p in tr.model.params.values()]
     with pytest.raises(TrainingDiverged, match="loss became nan"):
         tr.step()
-    for a, b in zip(before, tr.model.params, strict=True):
+    for a, b in zip(before, tr.model.params.values(), strict=True):
         np.testing.assert_array_equal(a, b)
     assert np.isnan(tr.history["loss"][-1])
 
@@ -183,14 +186,69 @@ def test_loss_growth_guard_uses_the_factor():
     assert info.value.reason == "loss_growth" and info.value.step == 6
 
 
-def test_clipnorm_logs_the_norm_before_clipping():
-    tr = Trainer("adding", "lstm", 8, 1e-2, seed=0, clipnorm=1e-3)
+def _sgd_step_is(tr, before, clip):
+    """The step of an SGD trainer moved each weight by lr * clip(gradient), where ``clip``
+    maps the float64 gradients (by key) to the clipped ones."""
+    grads = {k: g.astype(np.float64) for k, g in tr.model.grads.items()}  # not clipped in place
+    clipped = clip(grads)
+    for key, p in tr.model.params.items():
+        expected = before[key].astype(np.float64) - tr.learning_rate * clipped[key]
+        # one product and one difference in float32, on the scale of the weights
+        assert_close(p, expected, dtype="float32", terms=2,
+                     scale=float(np.abs(before[key]).max()), what=key)
+
+
+def test_global_clipnorm_logs_the_norm_before_clipping():
+    tr = Trainer("adding", "lstm", 8, 1e-2, seed=0, global_clipnorm=1e-3, optimizer="sgd")
+    assert tr.optimizer.global_clipnorm == 1e-3 and tr.optimizer.clipnorm is None
+    before = {k: p.copy() for k, p in tr.model.params.items()}
     out = tr.step()
     assert out["grad_norm"] > 1e-3
-    # the gradients the update used were clipped in place to the maximum norm
-    assert global_norm(tr.model.grads) == pytest.approx(1e-3, rel=1e-4)
+    assert out["grad_norm"] == pytest.approx(global_norm(tr.model.grads), rel=1e-12)
+    # every array scaled by the same factor 1e-3 / (global norm)
+    _sgd_step_is(tr, before, lambda g: {k: v * (1e-3 / out["grad_norm"]) for k, v in g.items()})
     free = Trainer("adding", "lstm", 8, 1e-2, seed=0)
     assert free.step()["grad_norm"] == pytest.approx(out["grad_norm"], rel=1e-6)
+
+
+def test_clipnorm_clips_each_array_on_its_own():
+    tr = Trainer("adding", "lstm", 8, 1e-2, seed=0, clipnorm=1e-3, optimizer="sgd")
+    assert tr.optimizer.clipnorm == 1e-3 and tr.optimizer.global_clipnorm is None
+    before = {k: p.copy() for k, p in tr.model.params.items()}
+    tr.step()
+    norms = {k: np.sqrt((g.astype(np.float64) ** 2).sum()) for k, g in tr.model.grads.items()}
+    assert all(n > 1e-3 for n in norms.values())  # so every array is clipped, each its own way
+    assert max(norms.values()) > 2 * min(norms.values())  # (and one factor would not do)
+    _sgd_step_is(tr, before, lambda g: {k: v * (1e-3 / norms[k]) for k, v in g.items()})
+    with pytest.raises(ValueError, match="not both"):
+        Trainer("adding", "lstm", 8, clipnorm=1.0, global_clipnorm=1.0)
+
+
+def test_trainer_builds_its_optimizer_with_optimizers_get(monkeypatch):
+    calls = []
+    real_get = optimizers.get
+
+    def spy(identifier):
+        calls.append(identifier)
+        return real_get(identifier)
+
+    monkeypatch.setattr(optimizers, "get", spy)
+    tr = Trainer("sine", "rnn", 4, 3e-3, seed=0, optimizer="rmsprop", global_clipnorm=2.0)
+    assert type(tr.optimizer) is optimizers.RMSprop
+    assert tr.optimizer.learning_rate == 3e-3 and tr.optimizer.global_clipnorm == 2.0
+    n = len(calls)
+    tr.reset()
+    assert len(calls) == n + 1 and calls[-1]["name"] == "rmsprop"
+    # an optimizer object is a template: its settings are kept, the learning rate is ours
+    templ = Trainer("sine", "rnn", 4, 1e-2, seed=0, optimizer=optimizers.SGD(0.5, momentum=0.9))
+    assert templ.optimizer.momentum == 0.9 and templ.optimizer.learning_rate == 1e-2
+
+
+def test_one_training_diverged_class():
+    assert TrainingDiverged is ModelsTrainingDiverged
+    err = TrainingDiverged("boom", step=3, reason="loss_growth")
+    assert (err.step, err.reason, err.history, err.epoch, err.batch) == (3, "loss_growth",
+                                                                         None, None, None)
 
 
 def test_validation_is_sparser_and_documented_steps():
@@ -268,6 +326,10 @@ def test_bad_arguments_are_named():
         Trainer("sine", "lstm", 4, learning_rate=float("nan"))
     with pytest.raises(TypeError, match="seed"):
         Trainer("sine", seed=1.5)
+    with pytest.raises(ValueError, match="make_task expects seed to be an integer >= 0"):
+        make_task("adding", seed=-1)
+    with pytest.raises(TypeError, match="sine task expects seed"):
+        TASKS["sine"](seed=None)
     with pytest.raises((TypeError, ValueError), match="optimizer"):
         Trainer("sine", optimizer="lbfgs")
 

@@ -30,54 +30,14 @@ import json
 import math
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_lab(tmp: Path, workdir: Path):
-    env = dict(os.environ)
-    env.pop("MPLBACKEND", None)
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")
-    env.update({"JUPYTER_CONFIG_DIR": str(tmp / "jcfg"),
-                "JUPYTERLAB_SETTINGS_DIR": str(tmp / "lab-settings"),
-                "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "lab-ws"),
-                "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")})
-    note = tmp / "lab-settings" / "@jupyterlab" / "apputils-extension"
-    note.mkdir(parents=True)
-    (note / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
-    port = _free_port()
-    log = open(tmp / "lab.log", "w")  # noqa: SIM115 - closed by stop_lab
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser",
-         "--ip=127.0.0.1", f"--port={port}", "--ServerApp.token=", "--ServerApp.password=",
-         f"--ServerApp.root_dir={workdir}", "--LabApp.news_url=None",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(workdir))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/api/status", timeout=2):
-                return proc, log, url
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("JupyterLab did not start:\n"
-                                   + (tmp / "lab.log").read_text()) from None
-            time.sleep(0.25)
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+from labserver import CHROMIUM_ARGS, start_lab, stop_lab  # noqa: E402 - path set just above
 
 
 def write_notebook(path: Path, out_file: Path) -> None:
@@ -152,7 +112,7 @@ def cpu_costs(redraws=20) -> dict:
     gate_cpu = sum(gate) / redraws
     return {"cpu_s_per_step": step_cpu, "cpu_s_per_redraw": redraw_cpu,
             "gate_explorer_cpu_s_per_redraw": gate_cpu,
-            "projected_one_core_steps_per_s_at_5_redraws": (1 - 5 * redraw_cpu) / step_cpu}
+            "projected_one_core_steps_per_s_at_10_redraws": (1 - 10 * redraw_cpu) / step_cpu}
 
 
 def main() -> None:
@@ -175,8 +135,7 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, headless=True,
-                                        args=["--no-sandbox", "--disable-gpu",
-                                              "--disable-dev-shm-usage", "--no-first-run"])
+                                        args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{url}/lab/tree/bench.ipynb")
             page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=60000)
@@ -208,12 +167,7 @@ def main() -> None:
             time.sleep(0.5)
             browser.close()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        stop_lab(proc, log)
     data = json.loads(out_file.read_text())
     times, lrs, redraws = data["time"], data["learning_rate"], data["redraw_times"]
     # window: from the first live step to the first slider release

@@ -48,11 +48,20 @@ from rnnlesson.widgets import TrainingDashboard
 d = TrainingDashboard(task="sine", cell="lstm", hidden_size=16, learning_rate=1e-2, seed=0,
                       max_steps=10**7)
 
+# each redraw's wall-clock and CPU seconds in the kernel
+costs = []
+_redraw = d._redraw
+def _timed_redraw():
+    t0, c0 = time.perf_counter(), time.process_time()
+    _redraw()
+    costs.append((t0, time.perf_counter() - t0, time.process_time() - c0))
+d._redraw = _timed_redraw
+
 def _dump(_button):
     h = d.history
     with open({str(out_file)!r}, "w") as f:
         json.dump({{"time": h["time"], "learning_rate": h["learning_rate"],
-                   "redraw_times": d.redraw_times}}, f)
+                   "redraw_times": d.redraw_times, "redraw_costs": costs}}, f)
 
 d.stop_button.on_click(_dump)
 d"""
@@ -61,6 +70,54 @@ d"""
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     nbformat.write(nb, path)
+
+
+def _process_tree() -> dict:
+    """{pid: (parent pid, CPU seconds used so far)} of every process /proc shows."""
+    tick = os.sysconf("SC_CLK_TCK")
+    tree = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                text = f.read()
+        except OSError:  # ended meanwhile
+            continue
+        fields = text[text.rindex(")") + 2:].split()  # after the command name
+        tree[int(name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return tree
+
+
+def _descendants(tree: dict, root: int) -> set:
+    children = {}
+    for pid, (parent, _) in tree.items():
+        children.setdefault(parent, []).append(pid)
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        found.add(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def cpu_snapshot(lab_pid: int) -> dict:
+    """CPU seconds used so far by the kernel, the server, the browser, and the whole machine.
+
+    The kernel runs under the server; Playwright's driver and Chromium under this
+    process. The machine's busy time (from /proc/stat) less ours is what other
+    programs took.
+    """
+    tree = _process_tree()
+    lab = _descendants(tree, lab_pid)
+    browser = _descendants(tree, os.getpid()) - lab - {os.getpid()}
+    with open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:]]
+    busy = (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
+    return {"kernel": sum(tree[p][1] for p in lab - {lab_pid} if p in tree),
+            "server": tree[lab_pid][1] if lab_pid in tree else 0.0,
+            "browser": sum(tree[p][1] for p in browser if p in tree),
+            "machine": busy}
 
 
 def bare_steps_per_second(n=1000) -> float:
@@ -144,8 +201,10 @@ def main() -> None:
             out = page.locator(".jp-OutputArea-output", has_text="Training dashboard").first
             out.locator("button", has_text="Start").wait_for(timeout=60000)
             time.sleep(1.0)
+            cpu_start, t_cpu0 = cpu_snapshot(proc.pid), time.perf_counter()
             out.locator("button", has_text="Start").click()
             time.sleep(args.seconds)
+            cpu_end, t_cpu1 = cpu_snapshot(proc.pid), time.perf_counter()
             handle = out.locator(".widget-hslider").nth(1).locator(".noUi-handle")
             for k in range(args.drags):
                 box = handle.bounding_box()
@@ -176,6 +235,10 @@ def main() -> None:
     n_steps = sum(1 for t in times if t <= t_end)
     window = t_end - t_first
     n_redraws = sum(1 for t in redraws if t_first <= t <= t_end)
+    drawn = [(wall, cpu) for t0, wall, cpu in data["redraw_costs"] if t_first <= t0 <= t_end]
+    # CPU used from the Start click to just before the first drag, as cores in use
+    cores = {k: (cpu_end[k] - cpu_start[k]) / (t_cpu1 - t_cpu0) for k in cpu_start}
+    cores["other programs"] = cores.pop("machine") - sum(cores.values())
     latencies = []
     unchanged = 0
     for k, (r, value) in enumerate(releases):
@@ -202,6 +265,10 @@ def main() -> None:
         "slider_latency_median_s": sorted(latencies)[len(latencies) // 2] if latencies else None,
         "bare_trainer_steps_per_second": bare,
         "window_s": window,
+        "redraw_wall_s_median": sorted(w for w, _ in drawn)[len(drawn) // 2] if drawn else None,
+        "redraw_cpu_s_median": sorted(c for _, c in drawn)[len(drawn) // 2] if drawn else None,
+        "cores_in_use_while_training": {k: round(v, 2) for k, v in cores.items()},
+        "cores": os.cpu_count(),
         "steps_in_window": n_steps,
         **costs,
         "load_average": os.getloadavg(),

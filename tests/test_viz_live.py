@@ -50,19 +50,19 @@ def test_live_loss_redraw_reuses_the_background_and_matches_a_full_draw():
     viz.figure_to_png(fig, dpi=80)  # drawn with its layout
     assert plot.full_draws == 1
     viz.loss_curves(_live_history(losses[:310]), fig=fig)
-    viz.figure_to_png(fig, dpi=80)  # the x axis grew to 400; the layout is kept from now on
+    viz.figure_to_png(fig, dpi=80)  # the layout is kept from now on
     draws = plot.full_draws
     lines = list(fig.axes[0].lines)
     assert viz.loss_curves(_live_history(losses[:330]), fig=fig) is fig
-    assert fig.axes[0].get_xlim()[1] == 400  # live x axis: up to a round number
+    assert fig.axes[0].get_xlim()[1] == 500  # live x axis: a round number, room to grow
     fast = viz.figure_to_png(fig, dpi=80)
     assert list(fig.axes[0].lines) == lines  # the same artists, new data
     # the same limits and layout: the background was reused, not drawn again
     assert plot.full_draws == draws
     _assert_same_picture(_pixels(fast), _savefig(fig))
-    viz.loss_curves(_live_history(list(losses) + [0.06] * 50), fig=fig)  # the x axis grows
+    viz.loss_curves(_live_history(list(losses) + [0.06] * 150), fig=fig)  # past 500: it grows
     fast = viz.figure_to_png(fig, dpi=80)
-    assert fig.axes[0].get_xlim()[1] == 500
+    assert fig.axes[0].get_xlim()[1] == 1000  # a round number above 1.5 x 550
     assert plot.full_draws == draws + 1  # new limits: the background is drawn again
     _assert_same_picture(_pixels(fast), _savefig(fig))
 

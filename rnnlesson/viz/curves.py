@@ -125,7 +125,8 @@ class LossCurves(LivePlot):
             line.set_data(*decimate(*data[name], self._buckets()))
         if "val" in self._lines:
             self._lines["val"].set_marker("o" if len(val) <= 30 else "None")
-        sig = _autoscale(self._ax, log_scale, live=per_step)
+        sig = _autoscale(self._ax, log_scale, live=per_step, xmax=self._xmax)
+        self._xmax = self._ax.get_xlim()[1]
         if sig == self._sig:
             self.keep_layout()  # same tick labels as last time
         else:  # wider or narrower tick labels: lay out again on the next draw
@@ -166,6 +167,7 @@ class LossCurves(LivePlot):
             legend = ax.legend(fontsize=FONT["legend"], frameon=False, loc="upper right")
         ax.grid(True, which="major", alpha=0.3)
         self._sig = _autoscale(ax, log_scale, live=per_step)
+        self._xmax = ax.get_xlim()[1]
         if per_step:  # a live training history: redrawn often, only the curves change
             self.dynamic = list(lines.values())
             self.overlays = [legend] if legend is not None else []
@@ -206,12 +208,14 @@ def _nice_ceil(v: float) -> float:
     return next(m * p for m in (1, 1.5, 2, 3, 4, 5, 6, 8, 10) if m * p >= v * (1 - 1e-12))
 
 
-def _autoscale(ax, log_scale: bool, live: bool = False):
+def _autoscale(ax, log_scale: bool, live: bool = False, xmax: float | None = None):
     """Fit the axes to the finite data; log scale with plain-number tick labels.
 
     ``live``: the data grows while it is shown (a training run), so the limits move in
-    steps instead (x up to a round number, a log y axis to quarter decades): the axes
-    then stay put for many redraws, and their drawing can be reused.
+    steps instead, and the axes then stay put for many redraws (their drawing is
+    reused): a log y axis moves by quarter decades; the x axis ends at a round number
+    with room to grow, and keeps the end it had (``xmax``) until the data pass it
+    (or fill less than 40% of it).
 
     Returns a signature of the tick labels (the x range's digits; for a log y axis the
     widest label shown, else the magnitude): when it is unchanged, the last layout
@@ -226,8 +230,8 @@ def _autoscale(ax, log_scale: bool, live: bool = False):
     if xs.size:
         lo, hi = float(np.nanmin(xs)), float(np.nanmax(xs))
         if live and hi - lo >= 1:
-            hi = _nice_ceil(hi)
-        ax.set_xlim(lo - 0.5, hi + 0.5) if hi - lo < 1 else ax.set_xlim(lo, hi)
+            hi = xmax if xmax is not None and hi <= xmax <= 2.5 * hi else _nice_ceil(1.5 * hi)
+        _set_limits(ax.get_xlim, ax.set_xlim, *((lo - 0.5, hi + 0.5) if hi - lo < 1 else (lo, hi)))
         sig[0] = len(str(int(abs(hi))))
     if ok.any():
         lo, hi = float(ys[ok].min()), float(ys[ok].max())
@@ -244,7 +248,8 @@ def _autoscale(ax, log_scale: bool, live: bool = False):
                 hi = 10.0 ** (math.ceil(4 * math.log10(hi)) / 4)
             # fewer than two labelled decades: label 2x and 5x too
             few = math.floor(math.log10(hi)) - math.ceil(math.log10(lo)) < 1
-            ax.yaxis.set_minor_formatter(FuncFormatter(_plain) if few else NullFormatter())
+            if few != isinstance(ax.yaxis.get_minor_formatter(), FuncFormatter):
+                ax.yaxis.set_minor_formatter(FuncFormatter(_plain) if few else NullFormatter())
             # the widest tick label shown decides the layout's left margin
             k0, k1 = math.floor(math.log10(lo)), math.floor(math.log10(hi))
             shown = [m * 10.0 ** k for k in range(k0, k1 + 1)
@@ -256,5 +261,12 @@ def _autoscale(ax, log_scale: bool, live: bool = False):
             lo, hi = lo - pad, hi + pad
             sig[1] = (math.floor(math.log10(max(abs(lo), abs(hi), 1e-12))),
                       lo < 0)
-        ax.set_ylim(lo, hi)
+        _set_limits(ax.get_ylim, ax.set_ylim, lo, hi)
     return tuple(sig)
+
+
+def _set_limits(get, set_, lo, hi) -> None:
+    """Set axis limits only when they change (setting them is slower than a redraw's
+    other bookkeeping: units, callbacks, and the axes marked stale)."""
+    if tuple(get()) != (lo, hi):
+        set_(lo, hi)

@@ -89,6 +89,22 @@ def test_live_loss_lays_out_again_when_a_wider_tick_label_appears():
             assert label.get_window_extent(renderer).x0 >= 0
 
 
+def test_live_loss_keeps_the_last_step_label_inside_the_figure():
+    # as training goes on the step axis grows; a label at its right end sticks out half
+    # its width, and the layout must make room for it
+    losses = list(0.05 + 0.5 * np.exp(-np.arange(3000) / 200))
+    plot = viz.LossCurves(figsize=SIZE)
+    for n in range(100, 3001, 100):
+        plot.update(_live_history(losses[:n]))
+        plot.png(dpi=80)
+        renderer = plot.figure.canvas.get_renderer()
+        ax = plot.figure.axes[0]
+        lo, hi = ax.get_xlim()
+        for label in ax.get_xticklabels():
+            if label.get_text() and lo <= label.get_position()[0] <= hi:
+                assert label.get_window_extent(renderer).x1 <= plot.figure.bbox.x1, (n, hi)
+
+
 def test_the_legend_is_pasted_unless_a_curve_reaches_into_it(monkeypatch):
     losses = 0.05 + 0.5 * np.exp(-np.arange(300) / 30)  # high on the left, flat and low after
     plot = viz.LossCurves(figsize=SIZE)

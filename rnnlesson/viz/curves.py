@@ -217,9 +217,9 @@ def _autoscale(ax, log_scale: bool, live: bool = False, xmax: float | None = Non
     with room to grow, and keeps the end it had (``xmax``) until the data pass it
     (or fill less than 40% of it).
 
-    Returns a signature of the tick labels (the x range's digits; for a log y axis the
-    widest label shown, else the magnitude): when it is unchanged, the last layout
-    still fits.
+    Returns a signature of the tick labels (the last x label's width and distance from
+    the end; for a log y axis the widest label shown, else the magnitude): when it is
+    unchanged, the last layout still fits.
     """
     ys = [np.asarray(line.get_ydata(), dtype=np.float64) for line in ax.lines]
     xs = [np.asarray(line.get_xdata(), dtype=np.float64) for line in ax.lines]
@@ -231,8 +231,13 @@ def _autoscale(ax, log_scale: bool, live: bool = False, xmax: float | None = Non
         lo, hi = float(np.nanmin(xs)), float(np.nanmax(xs))
         if live and hi - lo >= 1:
             hi = xmax if xmax is not None and hi <= xmax <= 2.5 * hi else _nice_ceil(1.5 * hi)
-        _set_limits(ax.get_xlim, ax.set_xlim, *((lo - 0.5, hi + 0.5) if hi - lo < 1 else (lo, hi)))
-        sig[0] = len(str(int(abs(hi))))
+        lo, hi = (lo - 0.5, hi + 0.5) if hi - lo < 1 else (lo, hi)
+        _set_limits(ax.get_xlim, ax.set_xlim, lo, hi)
+        # the last tick label may reach past the axes' right end (at the end, half of it
+        # does): its width and place decide the layout's right margin
+        ticks = ax.xaxis.get_major_locator().tick_values(lo, hi)
+        last = max((t for t in ticks if lo <= t <= hi), default=hi)
+        sig[0] = (len(_plain(last)), round(100 * (hi - last) / (hi - lo)))
     if ok.any():
         lo, hi = float(ys[ok].min()), float(ys[ok].max())
         if log_scale:

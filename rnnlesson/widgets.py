@@ -79,7 +79,7 @@ class _LiveTraining(w.VBox):
         self.job: asyncio.Task | None = None
         self._generation = 0
         self._stop_requested = False
-        self._draw_average = 0.0  # seconds a redraw takes, a moving average
+        self._draw_average = 0.0  # seconds a redraw of the running loop takes, a moving average
         #: how many times, and when (``time.perf_counter()`` after each), the pictures were drawn
         self.redraw_count = 0
         self.redraw_times: list[float] = []
@@ -147,6 +147,7 @@ class _LiveTraining(w.VBox):
             self.job.cancel()
         self._stop_requested = False
         self._generation += 1
+        self._draw_average = 0.0  # this run's redraws only (not the first, slower drawing)
         self.job = asyncio.ensure_future(self._loop(self._generation))
         self._set_buttons(running=True)
         self._set_status(self._summary("training"))
@@ -285,7 +286,10 @@ class _LiveTraining(w.VBox):
             warnings.simplefilter("ignore")
             self._draw()
         t1 = time.perf_counter()
-        self._draw_average += 0.3 * (t1 - t0 - self._draw_average)
+        # a redraw that builds or lays out a picture (a few in a run) takes several times
+        # longer than one that blits: a small weight keeps one of them from holding up
+        # the next few redraws
+        self._draw_average += 0.2 * (t1 - t0 - self._draw_average)
         self.redraw_count += 1
         self.redraw_times.append(t1)
 

@@ -114,7 +114,9 @@ class LossCurves(LivePlot):
             raise ValueError(f"loss_curves: 'val_step' has {len(vx)} entries but 'val_loss' "
                              f"has {len(val)}.")
         has = (len(loss) > 0, len(val) > 0)
-        smoothed = smoothing > 0 and len(loss) > 3
+        # a few epochs are shown as they are; a trainer's history (by step) is smoothed from
+        # its first step on, so that its picture is not built again at the fourth
+        smoothed = smoothing > 0 and (per_step or len(loss) > 3)
         data = {"raw": (x, loss), "val": (vx, val)}
         if smoothed:
             data["smooth"] = (x, smooth(loss, smoothing))
@@ -125,8 +127,7 @@ class LossCurves(LivePlot):
             line.set_data(*decimate(*data[name], self._buckets()))
         if "val" in self._lines:
             self._lines["val"].set_marker("o" if len(val) <= 30 else "None")
-        sig = _autoscale(self._ax, log_scale, live=per_step, xmax=self._xmax)
-        self._xmax = self._ax.get_xlim()[1]
+        sig = _autoscale(self._ax, log_scale, live=per_step, keep=True)
         if sig == self._sig:
             self.keep_layout()  # same tick labels as last time
         else:  # wider or narrower tick labels: lay out again on the next draw
@@ -167,7 +168,6 @@ class LossCurves(LivePlot):
             legend = ax.legend(fontsize=FONT["legend"], frameon=False, loc="upper right")
         ax.grid(True, which="major", alpha=0.3)
         self._sig = _autoscale(ax, log_scale, live=per_step)
-        self._xmax = ax.get_xlim()[1]
         if per_step:  # a live training history: redrawn often, only the curves change
             self.dynamic = list(lines.values())
             self.overlays = [legend] if legend is not None else []
@@ -208,14 +208,16 @@ def _nice_ceil(v: float) -> float:
     return next(m * p for m in (1, 1.5, 2, 3, 4, 5, 6, 8, 10) if m * p >= v * (1 - 1e-12))
 
 
-def _autoscale(ax, log_scale: bool, live: bool = False, xmax: float | None = None):
+def _autoscale(ax, log_scale: bool, live: bool = False, keep: bool = False):
     """Fit the axes to the finite data; log scale with plain-number tick labels.
 
     ``live``: the data grows while it is shown (a training run), so the limits move in
-    steps instead, and the axes then stay put for many redraws (their drawing is
-    reused): a log y axis moves by quarter decades; the x axis ends at a round number
-    with room to grow, and keeps the end it had (``xmax``) until the data pass it
-    (or fill less than 40% of it).
+    steps and leave room, and the axes then stay put for many redraws (their drawing
+    is reused): the x axis ends at a round number, at least 100, with room to grow; a
+    log y axis moves by quarter decades, with a quarter decade of room below for a
+    falling loss. With ``keep`` (the axes' limits were set by this function) the x
+    end and the log y bottom stay where they are while the data fit and fill most
+    of the room (more than 40% of the x axis, all but 3/4 decade below).
 
     Returns a signature of the tick labels (the last x label's width and distance from
     the end; for a log y axis the widest label shown, else the magnitude): when it is
@@ -229,8 +231,9 @@ def _autoscale(ax, log_scale: bool, live: bool = False, xmax: float | None = Non
     sig = [None, None]
     if xs.size:
         lo, hi = float(np.nanmin(xs)), float(np.nanmax(xs))
-        if live and hi - lo >= 1:
-            hi = xmax if xmax is not None and hi <= xmax <= 2.5 * hi else _nice_ceil(1.5 * hi)
+        if live:  # from the first step on: room for 100 steps at least
+            end = ax.get_xlim()[1]
+            hi = end if keep and hi <= end <= max(2.5 * hi, 100) else _nice_ceil(max(1.5 * hi, 100))
         lo, hi = (lo - 0.5, hi + 0.5) if hi - lo < 1 else (lo, hi)
         _set_limits(ax.get_xlim, ax.set_xlim, lo, hi)
         # the last tick label may reach past the axes' right end (at the end, half of it
@@ -249,7 +252,11 @@ def _autoscale(ax, log_scale: bool, live: bool = False, xmax: float | None = Non
             hi = hi * 1.3 if hi > lo else hi * 2
             lo = lo / 1.3 if hi > lo else lo / 2
             if live:  # quarter decades
-                lo = 10.0 ** (math.floor(4 * math.log10(lo)) / 4)
+                now = ax.get_ylim()[0]
+                bottom = math.log10(now) if keep and now > 0 else math.inf
+                low = math.log10(lo)
+                lo = 10.0 ** (bottom if bottom <= low <= bottom + 0.75
+                              else math.floor(4 * low - 1) / 4)
                 hi = 10.0 ** (math.ceil(4 * math.log10(hi)) / 4)
             # fewer than two labelled decades: label 2x and 5x too
             few = math.floor(math.log10(hi)) - math.ceil(math.log10(lo)) < 1

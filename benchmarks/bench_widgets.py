@@ -11,7 +11,11 @@ clicked; this script reads it and reports:
 * redraws per second in the same window;
 * latency from releasing the slider (mouse up in the browser) to the end of the
   first training step that used the new learning rate. Both clocks are
-  ``time.perf_counter()`` (CLOCK_MONOTONIC on Linux, shared by all processes).
+  ``time.perf_counter()`` (CLOCK_MONOTONIC on Linux, shared by all processes);
+* what limits them: each redraw's wall-clock and CPU time in the kernel (their
+  medians), and the CPU the kernel, the server, the browser and other programs
+  used while it trained, in cores (from /proc): on a shared machine a kernel that
+  gets less than a core draws and trains more slowly in wall-clock time.
 
 Also, for scale, the same trainer's steps per second with no widget at all, and
 the CPU time of one step and of one redraw measured in this process: those do

@@ -208,10 +208,10 @@ class _LiveTraining(w.VBox):
                     self._set_status(self._summary("training"))
                     self.progress.value = min(tr.step_count, self.max_steps)
                     # a fixed beat; slow drawing stretches it so that on average at most
-                    # half of the time goes to drawing; after a long redraw (the axes grew)
-                    # the beat skips rather than redraws right away to catch up
+                    # half of the time goes to drawing. A redraw that overran the beat
+                    # (the axes grew) delays the next by a tick of training, no more.
                     spacing = max(self.redraw_interval, 2 * self._draw_average)
-                    due = max(due + spacing, time.perf_counter() + spacing / 2)
+                    due = max(due + spacing, time.perf_counter() + self.tick_seconds)
                 await asyncio.sleep(0)
         except TrainingDiverged as exc:
             message = self._diverged_text(exc)

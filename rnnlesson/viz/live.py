@@ -21,7 +21,7 @@ titles, colour bars) does not change. A live plot therefore
 Only public matplotlib API is used (``Figure.set_layout_engine``,
 ``Artist.set_animated``, the Agg canvas's ``draw``, ``copy_from_bbox``,
 ``restore_region``, ``get_renderer`` and ``buffer_rgba``). The frame is the
-picture a plain ``savefig`` of the same figure gives (tests/test_viz.py compares
+picture a plain ``savefig`` of the same figure gives (tests/test_viz_live.py compares
 them pixel by pixel).
 
 Subclasses (the loss curves, the task views, the gate heatmaps) build the picture

@@ -11,7 +11,11 @@ clicked; this script reads it and reports:
 * redraws per second in the same window;
 * latency from releasing the slider (mouse up in the browser) to the end of the
   first training step that used the new learning rate. Both clocks are
-  ``time.perf_counter()`` (CLOCK_MONOTONIC on Linux, shared by all processes).
+  ``time.perf_counter()`` (CLOCK_MONOTONIC on Linux, shared by all processes);
+* what limits them: each redraw's wall-clock and CPU time in the kernel (their
+  medians), and the CPU the kernel, the server, the browser and other programs
+  used while it trained, in cores (from /proc): on a shared machine a kernel that
+  gets less than a core draws and trains more slowly in wall-clock time.
 
 Also, for scale, the same trainer's steps per second with no widget at all, and
 the CPU time of one step and of one redraw measured in this process: those do
@@ -30,54 +34,14 @@ import json
 import math
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_lab(tmp: Path, workdir: Path):
-    env = dict(os.environ)
-    env.pop("MPLBACKEND", None)
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")
-    env.update({"JUPYTER_CONFIG_DIR": str(tmp / "jcfg"),
-                "JUPYTERLAB_SETTINGS_DIR": str(tmp / "lab-settings"),
-                "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "lab-ws"),
-                "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")})
-    note = tmp / "lab-settings" / "@jupyterlab" / "apputils-extension"
-    note.mkdir(parents=True)
-    (note / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
-    port = _free_port()
-    log = open(tmp / "lab.log", "w")  # noqa: SIM115 - closed by stop_lab
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser",
-         "--ip=127.0.0.1", f"--port={port}", "--ServerApp.token=", "--ServerApp.password=",
-         f"--ServerApp.root_dir={workdir}", "--LabApp.news_url=None",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(workdir))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/api/status", timeout=2):
-                return proc, log, url
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("JupyterLab did not start:\n"
-                                   + (tmp / "lab.log").read_text()) from None
-            time.sleep(0.25)
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+from labserver import CHROMIUM_ARGS, start_lab, stop_lab  # noqa: E402 - path set just above
 
 
 def write_notebook(path: Path, out_file: Path) -> None:
@@ -88,11 +52,20 @@ from rnnlesson.widgets import TrainingDashboard
 d = TrainingDashboard(task="sine", cell="lstm", hidden_size=16, learning_rate=1e-2, seed=0,
                       max_steps=10**7)
 
+# each redraw's wall-clock and CPU seconds in the kernel
+costs = []
+_redraw = d._redraw
+def _timed_redraw():
+    t0, c0 = time.perf_counter(), time.process_time()
+    _redraw()
+    costs.append((t0, time.perf_counter() - t0, time.process_time() - c0))
+d._redraw = _timed_redraw
+
 def _dump(_button):
     h = d.history
     with open({str(out_file)!r}, "w") as f:
         json.dump({{"time": h["time"], "learning_rate": h["learning_rate"],
-                   "redraw_times": d.redraw_times}}, f)
+                   "redraw_times": d.redraw_times, "redraw_costs": costs}}, f)
 
 d.stop_button.on_click(_dump)
 d"""
@@ -101,6 +74,54 @@ d"""
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     nbformat.write(nb, path)
+
+
+def _process_tree() -> dict:
+    """{pid: (parent pid, CPU seconds used so far)} of every process /proc shows."""
+    tick = os.sysconf("SC_CLK_TCK")
+    tree = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                text = f.read()
+        except OSError:  # ended meanwhile
+            continue
+        fields = text[text.rindex(")") + 2:].split()  # after the command name
+        tree[int(name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return tree
+
+
+def _descendants(tree: dict, root: int) -> set:
+    children = {}
+    for pid, (parent, _) in tree.items():
+        children.setdefault(parent, []).append(pid)
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        found.add(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def cpu_snapshot(lab_pid: int) -> dict:
+    """CPU seconds used so far by the kernel, the server, the browser, and the whole machine.
+
+    The kernel runs under the server; Playwright's driver and Chromium under this
+    process. The machine's busy time (from /proc/stat) less ours is what other
+    programs took.
+    """
+    tree = _process_tree()
+    lab = _descendants(tree, lab_pid)
+    browser = _descendants(tree, os.getpid()) - lab - {os.getpid()}
+    with open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:]]
+    busy = (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
+    return {"kernel": sum(tree[p][1] for p in lab - {lab_pid} if p in tree),
+            "server": tree[lab_pid][1] if lab_pid in tree else 0.0,
+            "browser": sum(tree[p][1] for p in browser if p in tree),
+            "machine": busy}
 
 
 def bare_steps_per_second(n=1000) -> float:
@@ -152,7 +173,7 @@ def cpu_costs(redraws=20) -> dict:
     gate_cpu = sum(gate) / redraws
     return {"cpu_s_per_step": step_cpu, "cpu_s_per_redraw": redraw_cpu,
             "gate_explorer_cpu_s_per_redraw": gate_cpu,
-            "projected_one_core_steps_per_s_at_5_redraws": (1 - 5 * redraw_cpu) / step_cpu}
+            "projected_one_core_steps_per_s_at_10_redraws": (1 - 10 * redraw_cpu) / step_cpu}
 
 
 def main() -> None:
@@ -175,8 +196,7 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, headless=True,
-                                        args=["--no-sandbox", "--disable-gpu",
-                                              "--disable-dev-shm-usage", "--no-first-run"])
+                                        args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{url}/lab/tree/bench.ipynb")
             page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=60000)
@@ -185,8 +205,10 @@ def main() -> None:
             out = page.locator(".jp-OutputArea-output", has_text="Training dashboard").first
             out.locator("button", has_text="Start").wait_for(timeout=60000)
             time.sleep(1.0)
+            cpu_start, t_cpu0 = cpu_snapshot(proc.pid), time.perf_counter()
             out.locator("button", has_text="Start").click()
             time.sleep(args.seconds)
+            cpu_end, t_cpu1 = cpu_snapshot(proc.pid), time.perf_counter()
             handle = out.locator(".widget-hslider").nth(1).locator(".noUi-handle")
             for k in range(args.drags):
                 box = handle.bounding_box()
@@ -208,12 +230,7 @@ def main() -> None:
             time.sleep(0.5)
             browser.close()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        stop_lab(proc, log)
     data = json.loads(out_file.read_text())
     times, lrs, redraws = data["time"], data["learning_rate"], data["redraw_times"]
     # window: from the first live step to the first slider release
@@ -222,6 +239,10 @@ def main() -> None:
     n_steps = sum(1 for t in times if t <= t_end)
     window = t_end - t_first
     n_redraws = sum(1 for t in redraws if t_first <= t <= t_end)
+    drawn = [(wall, cpu) for t0, wall, cpu in data["redraw_costs"] if t_first <= t0 <= t_end]
+    # CPU used from the Start click to just before the first drag, as cores in use
+    cores = {k: (cpu_end[k] - cpu_start[k]) / (t_cpu1 - t_cpu0) for k in cpu_start}
+    cores["other programs"] = cores.pop("machine") - sum(cores.values())
     latencies = []
     unchanged = 0
     for k, (r, value) in enumerate(releases):
@@ -248,6 +269,10 @@ def main() -> None:
         "slider_latency_median_s": sorted(latencies)[len(latencies) // 2] if latencies else None,
         "bare_trainer_steps_per_second": bare,
         "window_s": window,
+        "redraw_wall_s_median": sorted(w for w, _ in drawn)[len(drawn) // 2] if drawn else None,
+        "redraw_cpu_s_median": sorted(c for _, c in drawn)[len(drawn) // 2] if drawn else None,
+        "cores_in_use_while_training": {k: round(v, 2) for k, v in cores.items()},
+        "cores": os.cpu_count(),
         "steps_in_window": n_steps,
         **costs,
         "load_average": os.getloadavg(),

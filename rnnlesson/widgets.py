@@ -13,10 +13,12 @@ How the live training works (and why):
   would block those messages until it ends.)
 * The loop only sets widget traits (``Image.value``, ``Label.value``,
   ``IntProgress.value``): no ``print``, no ``Output`` context, no ``clear_output``.
-* Pictures are redrawn at most 5 times a second, and less often when drawing is
-  slow (at most half of the time goes to drawing), so training keeps most of the
-  CPU. The loss curve is redrawn every time; the slower-changing task picture
-  every other time. Redraws change the data of the existing plots in place.
+* Pictures are redrawn on a fixed beat, 10 times a second, and less often when
+  drawing is slow (on average at most half of the time goes to drawing), so
+  training keeps most of the CPU. A tick of training ends when a redraw is due,
+  so the beat holds. The loss curve is redrawn every time; the slower-changing
+  task picture every other time. The plots are :class:`rnnlesson.viz.LivePlot`
+  objects: a redraw changes their data in place and draws only what changed.
 * A run that blows up (NaN/inf, or the loss growing to 3x its start) ends with a
   status message, never a traceback; Reset starts again.
 
@@ -60,8 +62,8 @@ def _image() -> w.Image:
 class _LiveTraining(w.VBox):
     """What both widgets share: the trainer, the buttons, the asyncio loop, the status."""
 
-    #: shortest time between two redraws, in seconds (at most 1/redraw_interval a second)
-    redraw_interval = 0.2
+    #: seconds between two redraws (1/redraw_interval a second, unless drawing is slow)
+    redraw_interval = 0.1
     #: seconds of training per tick before control goes back to the event loop
     tick_seconds = 0.02
     #: dots per inch of the live PNGs
@@ -77,7 +79,7 @@ class _LiveTraining(w.VBox):
         self.job: asyncio.Task | None = None
         self._generation = 0
         self._stop_requested = False
-        self._draw_seconds = 0.0
+        self._draw_average = 0.0  # seconds a redraw of the running loop takes, a moving average
         #: how many times, and when (``time.perf_counter()`` after each), the pictures were drawn
         self.redraw_count = 0
         self.redraw_times: list[float] = []
@@ -145,6 +147,7 @@ class _LiveTraining(w.VBox):
             self.job.cancel()
         self._stop_requested = False
         self._generation += 1
+        self._draw_average = 0.0  # this run's redraws only (not the first, slower drawing)
         self.job = asyncio.ensure_future(self._loop(self._generation))
         self._set_buttons(running=True)
         self._set_status(self._summary("training"))
@@ -187,24 +190,28 @@ class _LiveTraining(w.VBox):
         tr = self.trainer
         message = None
         state = "paused"
-        last_draw = -math.inf
+        due = time.perf_counter()  # when the next redraw is due: the first after one step
         try:
             while not self._stop_requested:
                 if tr.step_count >= self.max_steps:
                     state = "finished"
                     break
-                t0 = time.perf_counter()
-                while (time.perf_counter() - t0 < self.tick_seconds
-                       and tr.step_count < self.max_steps):
+                # a tick: steps until tick_seconds have passed or a redraw is due
+                end = min(time.perf_counter() + self.tick_seconds, due)
+                while True:
                     tr.step(return_gates=False)
+                    if time.perf_counter() >= end or tr.step_count >= self.max_steps:
+                        break
                 now = time.perf_counter()
-                # redraws start at most every 0.2 s (5 a second), and at most half of the
-                # time goes to drawing (a slow redraw waits as long again before the next)
-                if now - last_draw >= max(self.redraw_interval, 2 * self._draw_seconds):
-                    last_draw = now
+                if now >= due:
                     self._redraw()
                     self._set_status(self._summary("training"))
                     self.progress.value = min(tr.step_count, self.max_steps)
+                    # a fixed beat; slow drawing stretches it so that on average at most
+                    # half of the time goes to drawing. A redraw that overran the beat
+                    # (the axes grew) delays the next by a tick of training, no more.
+                    spacing = max(self.redraw_interval, 2 * self._draw_average)
+                    due = max(due + spacing, time.perf_counter() + self.tick_seconds)
                 await asyncio.sleep(0)
         except TrainingDiverged as exc:
             message = self._diverged_text(exc)
@@ -279,12 +286,17 @@ class _LiveTraining(w.VBox):
             warnings.simplefilter("ignore")
             self._draw()
         t1 = time.perf_counter()
-        self._draw_seconds = t1 - t0
+        # a redraw that builds or lays out a picture (a few in a run) takes several times
+        # longer than one that blits: a small weight keeps one of them from holding up
+        # the next few redraws
+        self._draw_average += 0.2 * (t1 - t0 - self._draw_average)
         self.redraw_count += 1
         self.redraw_times.append(t1)
 
-    def _png(self, fig) -> bytes:
-        return viz.figure_to_png(fig, dpi=self.dpi, compress_level=1)
+    def _show(self, image: w.Image, fig) -> None:
+        """Put ``fig`` into ``image`` (a live plot's figure draws only what changed; an
+        unchanged picture gives the same bytes, which the widget does not send again)."""
+        image.value = viz.figure_to_png(fig, dpi=self.dpi, compress_level=1)
 
     # subclasses
     def _model_settings(self) -> dict:  # pragma: no cover - abstract
@@ -332,7 +344,7 @@ class TrainingDashboard(_LiveTraining):
         self.task_image = _image()
         self.hidden_slider.observe(lambda ch: self._guard(self._rebuild), names="value")
         self.cell_dropdown.observe(lambda ch: self._guard(self._rebuild), names="value")
-        self._loss_fig = None
+        self._loss_plot = viz.LossCurves(figsize=(5.6, 3.3))
         self._task_fig = None
         title = w.HTML(f"<b>Training dashboard</b>: {trainer.task.title}")
         self.children = [
@@ -350,14 +362,13 @@ class TrainingDashboard(_LiveTraining):
 
     def _draw(self) -> None:
         tr = self.trainer
-        self._loss_fig = viz.loss_curves(tr.history, fig=self._loss_fig,
-                                         title=f"Loss ({_CELL_NAMES[tr.cell]}, H = "
-                                               f"{tr.hidden_size})", figsize=(5.6, 3.3))
-        self.loss_image.value = self._png(self._loss_fig)
+        self._loss_plot.update(tr.history, title=f"Loss ({_CELL_NAMES[tr.cell]}, H = "
+                                                 f"{tr.hidden_size})")
+        self._show(self.loss_image, self._loss_plot.figure)
         # the task picture changes slowly: while training, redraw it every other time
         if self.redraw_count % 2 == 0 or self._task_fig is None or not self.running:
             self._task_fig = viz.task_view(tr.view(), fig=self._task_fig)
-            self.task_image.value = self._png(self._task_fig)
+            self._show(self.task_image, self._task_fig)
 
 
 class GateExplorer(_LiveTraining):
@@ -394,7 +405,9 @@ class GateExplorer(_LiveTraining):
         self.gate_image = _image()
         self.loss_image = _image()
         self.task_image = _image()
-        self._gate_fig = self._loss_fig = self._task_fig = None
+        self._gate_plot = viz.GateHeatmaps(figsize=(8.4, 5.6))
+        self._loss_plot = viz.LossCurves(figsize=(4.6, 3.4))
+        self._task_fig = None
         task_obj = trainer.task
         labels = task_obj.probe_labels
         self._highlight = ([t for t, s in enumerate(labels) if s == "*"]
@@ -426,15 +439,15 @@ class GateExplorer(_LiveTraining):
 
     def _draw(self) -> None:
         tr = self.trainer
-        self._gate_fig = viz.gate_heatmaps(
-            tr.probe_gates(), inputs=tr.task.probe if self._show_inputs else None,
-            labels=tr.task.probe_labels, highlight=self._highlight, fig=self._gate_fig,
-            input_names=self._input_names)
-        self.gate_image.value = self._png(self._gate_fig)
+        self._gate_plot.update(tr.probe_gates(),
+                               inputs=tr.task.probe if self._show_inputs else None,
+                               labels=tr.task.probe_labels, highlight=self._highlight,
+                               input_names=self._input_names)
+        self._show(self.gate_image, self._gate_plot.figure)
         # the small pictures change slowly: redraw them every other time
-        if self.redraw_count % 2 == 0 or self._loss_fig is None or not self.running:
-            self._loss_fig = viz.loss_curves(tr.history, fig=self._loss_fig, figsize=(4.6, 3.4))
-            self.loss_image.value = self._png(self._loss_fig)
+        if self.redraw_count % 2 == 0 or self._task_fig is None or not self.running:
+            self._loss_plot.update(tr.history)
+            self._show(self.loss_image, self._loss_plot.figure)
             self._task_fig = viz.task_view(tr.view(), fig=self._task_fig)
-            self.task_image.value = self._png(self._task_fig)
+            self._show(self.task_image, self._task_fig)
 

@@ -64,59 +64,6 @@ def test_loss_curves_redraws_in_place_and_rejects_mismatch():
         viz.loss_curves([1, 2, 3])
 
 
-def _live_history(losses):
-    n = len(losses)
-    return {"loss": list(losses), "step": list(range(1, n + 1)),
-            "val_loss": list(losses[::10]), "val_step": list(range(1, n + 1, 10))}
-
-
-def _png_pixels(png):
-    import io
-
-    from PIL import Image
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
-
-
-def test_live_loss_redraw_reuses_the_background_and_matches_a_full_draw():
-    rng = np.random.default_rng(0)
-    losses = 0.05 + 0.5 * np.exp(-np.arange(400) / 30) + 0.01 * rng.random(400)
-    fig = viz.loss_curves(_live_history(losses[:300]), figsize=(5.6, 3.3))
-    viz.figure_to_png(fig, dpi=80)  # drawn with its layout
-    fig = viz.loss_curves(_live_history(losses[:310]), fig=fig, figsize=(5.6, 3.3))
-    viz.figure_to_png(fig, dpi=80)  # the layout is frozen from now on: drawn once more
-    background = fig._rnnlesson_background
-    fig = viz.loss_curves(_live_history(losses[:330]), fig=fig, figsize=(5.6, 3.3))
-    assert fig.axes[0].get_xlim()[1] == 400  # live x axis: up to a round number
-    fast = viz.figure_to_png(fig, dpi=80)
-    assert fig._rnnlesson_background is not None
-    # the same limits and layout: the background was reused, not drawn again
-    assert fig._rnnlesson_background[1] is background[1]
-    # and the picture is what a plain savefig of the same figure gives
-    _assert_same_picture(_png_pixels(fast), _full_draw(fig))
-
-
-def test_live_loss_lays_out_again_when_a_wider_tick_label_appears():
-    # 0.1 and 1 labelled first; then the loss falls to 0.015 and the label 0.01 appears:
-    # the y label must move right of the figure's edge, not be cut off
-    losses = list(0.05 + 0.5 * np.exp(-np.arange(300) / 20))
-    fig = viz.loss_curves(_live_history(losses), figsize=(5.6, 3.3))
-    for _ in range(3):
-        viz.figure_to_png(fig, dpi=80)
-        fig = viz.loss_curves(_live_history(losses), fig=fig, figsize=(5.6, 3.3))
-    losses += [0.015] * 50  # lower limit 0.015 / 1.3 -> exactly 0.01 on the quarter-decade grid
-    for _ in range(3):
-        fig = viz.loss_curves(_live_history(losses), fig=fig, figsize=(5.6, 3.3))
-        viz.figure_to_png(fig, dpi=80)
-    ax = fig.axes[0]
-    renderer = fig.canvas.get_renderer()
-    assert "0.01" in [t.get_text() for t in ax.get_yticklabels()
-                      if t.get_visible() and ax.get_ylim()[0] <= t.get_position()[1]]
-    assert ax.yaxis.label.get_window_extent(renderer).x0 >= 0
-    for label in ax.get_yticklabels():
-        if label.get_text():
-            assert label.get_window_extent(renderer).x0 >= 0
-
-
 def test_smooth():
     v = np.array([1.0, 3.0, 2.0, 5.0])
     np.testing.assert_allclose(viz.smooth(v, 0.0), v)
@@ -139,11 +86,26 @@ def test_smooth_matches_the_running_average(weight):
     np.testing.assert_allclose(viz.smooth(v, weight), ref, rtol=1e-12, atol=1e-13)
 
 
-def test_long_curves_are_thinned_for_drawing():
+def test_long_curves_are_decimated_keeping_their_envelope():
     n = 20000
-    fig = viz.loss_curves({"step": list(range(1, n + 1)), "loss": list(np.linspace(1, 0.1, n))})
+    noisy = 1.0 + 0.1 * np.random.default_rng(0).random(n)
+    noisy[[4321, 12345]] = [3.0, 0.2]  # two spikes that every-k-th thinning would miss
+    fig = viz.loss_curves({"step": list(range(1, n + 1)), "loss": list(noisy)}, smoothing=0)
     raw = fig.axes[0].lines[0]
-    assert len(raw.get_xdata()) <= 3001 and raw.get_xdata()[-1] == n
+    x, y = raw.get_xdata(), raw.get_ydata()
+    assert len(x) <= 1202 and x[0] == 1 and x[-1] == n
+    assert np.all(np.diff(x) > 0)  # in order
+    assert y.max() == 3.0 and y.min() == 0.2
+    # every kept point is a point of the curve
+    np.testing.assert_array_equal(y, noisy[x.astype(int) - 1])
+    # each bucket of the curve keeps its own lowest and highest point
+    xs, ys = viz.decimate(np.arange(n, dtype=float), noisy, buckets=100)
+    for b in range(100):
+        lo, hi = b * 200, (b + 1) * 200
+        inside = ys[(xs >= lo) & (xs < hi)]
+        assert inside.min() == noisy[lo:hi].min() and inside.max() == noisy[lo:hi].max()
+    short = np.arange(10.0)
+    assert viz.decimate(short, short, buckets=100)[0] is short  # short curves untouched
 
 
 def test_prediction_plots_update_in_place():
@@ -248,64 +210,6 @@ def test_gate_heatmaps_live_update_and_errors():
         viz.gate_heatmaps([1, 2])
 
 
-def _full_draw(fig):
-    """Pixels of a plain savefig of a live figure: no blitting, every artist drawn."""
-    dynamic, fig._rnnlesson_dynamic = fig._rnnlesson_dynamic, None
-    try:
-        return _png_pixels(viz.figure_to_png(fig, dpi=80))
-    finally:
-        fig._rnnlesson_dynamic = dynamic
-
-
-def _blitted_and_full(fig):
-    """The live PNG of ``fig`` (blitted onto the kept background) and a plain savefig of it."""
-    return _png_pixels(viz.figure_to_png(fig, dpi=80)), _full_draw(fig)
-
-
-def _assert_same_picture(fast, full):
-    # the same up to a few antialiased pixels where the tick marks (in the background)
-    # meet the spines (drawn with the changing artists); a stale title, or a curve or
-    # heatmap drawn over the spines and marks, changes many pixels by up to 255
-    off = np.abs(fast - full).max(axis=-1)
-    assert (off > 2).sum() <= 30 and off.max() <= 16, ((off > 2).sum(), off.max())
-
-
-def test_live_gate_heatmaps_and_scatter_blit_what_a_full_draw_shows():
-    x = np.random.default_rng(1).uniform(size=(7, 2))
-    kw = {"inputs": x, "labels": ["", "*", "", "", "*", "", ""], "highlight": [1, 4],
-          "input_names": ["value", "marker"]}
-    fig = viz.gate_heatmaps(_gates(), **kw)
-    viz.figure_to_png(fig, dpi=80)
-    viz.gate_heatmaps(_gates(seed=1), fig=fig, **kw)
-    viz.figure_to_png(fig, dpi=80)  # the layout is frozen from now on
-    background = fig._rnnlesson_background[1]
-    g = _gates(seed=2)
-    g["c"] = 5.0 * g["c"]  # a new colour scale for c: its title changes
-    viz.gate_heatmaps(g, fig=fig, **kw)
-    fast, full = _blitted_and_full(fig)
-    assert fig._rnnlesson_background[1] is background  # only the changing parts redrawn ...
-    _assert_same_picture(fast, full)                   # ... and the picture savefig gives
-    before = _png_pixels(viz.figure_to_png(fig, dpi=80))
-    viz.gate_heatmaps(_gates(seed=4), fig=fig, **kw)
-    after = _png_pixels(viz.figure_to_png(fig, dpi=80))
-    assert np.abs(after - before).max() > 50  # the new numbers are in the picture
-
-    y = np.linspace(-1, 1, 40)
-    sc = viz.prediction_scatter(y, 0.5 * y)
-    viz.figure_to_png(sc, dpi=80)
-    viz.prediction_scatter(y, 0.6 * y, fig=sc)
-    viz.figure_to_png(sc, dpi=80)
-    viz.prediction_scatter(y, 0.9 * y, fig=sc)
-    _assert_same_picture(*_blitted_and_full(sc))
-
-    t = np.arange(60)
-    pr = viz.predictions(np.sin(t / 5), 0.5 * np.sin(t / 5), t)
-    for scale in (0.6, 0.7, 0.9):
-        viz.figure_to_png(pr, dpi=80)
-        viz.predictions(np.sin(t / 5), scale * np.sin(t / 5), t, fig=pr)
-    _assert_same_picture(*_blitted_and_full(pr))
-
-
 def test_hidden_states_heatmap():
     fig = viz.hidden_states(np.tanh(np.random.default_rng(0).normal(size=(6, 4))),
                             labels=["it", "was", "not", "bad", "at", "all"])
@@ -331,17 +235,19 @@ def test_figure_to_png_checks_type_and_dpi():
         viz.figure_to_png("not a figure")
 
 
-def test_viz_never_imports_pyplot():
-    code = ("import sys, numpy as np, rnnlesson.viz as v; "
-            "v.figure_to_png(v.loss_curves({'loss': [1.0, 0.5]})); "
-            "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'")
+def _python(code: str) -> None:
+    """Run ``code`` in a fresh interpreter; fail with its stderr if it fails."""
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_viz_never_imports_pyplot():
+    _python("import sys, numpy as np, rnnlesson.viz as v; "
+            "v.figure_to_png(v.loss_curves({'loss': [1.0, 0.5]})); "
+            "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'")
 
 
 def test_import_rnnlesson_stays_light():
-    code = ("import sys, rnnlesson; "
+    _python("import sys, rnnlesson; "
             "bad = [m for m in ('matplotlib', 'ipywidgets') if m in sys.modules]; "
             "assert not bad, bad")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr

@@ -17,7 +17,7 @@ the loss and metrics over the epoch so far (Keras's convention); in
 ``on_epoch_end``, the epoch's means plus the validation values. When a step was
 refused because its numbers became NaN or inf (the weights then stay as they were),
 its batch logs also hold ``'diverged'``: the step's
-:class:`~rnnlesson.models.training.StepResult`, whose ``problem`` says what went
+:class:`~rnnlesson.divergence.StepResult`, whose ``problem`` says what went
 wrong. A callback sees
 the model as ``self.model`` and may set ``self.model.stop_training = True`` to
 end training after the current batch.
@@ -46,6 +46,7 @@ import time
 import warnings
 
 from . import _checks
+from .divergence import StepResult, diverged_error
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "TerminateOnNaN",
            "LambdaCallback", "ProgressBar", "EpochLogger", "format_logs"]
@@ -324,8 +325,6 @@ class TerminateOnNaN(Callback):
         if step is None and (not isinstance(loss, numbers.Real) or math.isfinite(loss)):
             return
         if self.raise_error:
-            from .models.training import StepResult, diverged_error
-
             if step is None:
                 step = StepResult(loss, float("nan"), f"the loss became {loss}")
             raise diverged_error(self.model, step, epoch=self._epoch + 1, batch=batch + 1,

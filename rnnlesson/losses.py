@@ -42,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks
+from .kernels import sigmoid
 
 __all__ = ["Loss", "BinaryCrossentropy", "CategoricalCrossentropy",
            "SparseCategoricalCrossentropy", "MeanSquaredError", "get", "EPSILON"]
@@ -183,7 +184,7 @@ class BinaryCrossentropy(Loss):
         cache = self._need_cache()
         if cache[0] == "logits":
             _, z, y, n = cache
-            sig = 0.5 * np.tanh(0.5 * z) + 0.5
+            sig = sigmoid(z)
             return (sig - y) / n  # dL/dz = (sigmoid(z) - y) / n
         _, pc, y, n, inside = cache
         # dL/dp = (p - y) / (p (1 - p)) / n, zero where the clip is active

@@ -319,7 +319,7 @@ class TrainingDashboard(_LiveTraining):
         seed: seeds weights, data and minibatch order: Reset gives the same numbers.
         max_steps: the step budget of one training run (the progress bar).
         **trainer_options: passed on to :class:`~rnnlesson.training.Trainer`
-            (``clipnorm``, ``batch_size``, ``val_every``, ``task_options``...).
+            (``global_clipnorm``, ``batch_size``, ``val_every``, ``task_options``...).
 
     Attributes:
         history: dict of lists, one entry per step (see :attr:`history`); ``'val_loss'``

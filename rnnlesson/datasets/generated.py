@@ -45,7 +45,7 @@ def movie_reviews(n_train=2000, n_test=1000, seed=0):
     (the rare words are mostly character names); ``pad_sequences(ids, maxlen=100)``
     (the default ``truncating='pre'`` keeps the end, where the verdict is; with
     ``padding='post'`` a last-state RNN fails); batch_size 32;
-    ``Adam(learning_rate=0.01, clipnorm=1.0)``, 5 to 10 epochs: over 4 data seeds x
+    ``Adam(learning_rate=0.01, global_clipnorm=1.0)``, 5 to 10 epochs: over 4 data seeds x
     2 vocabulary sizes, all 8 SimpleRNN runs passed 90% within 3 epochs and ended at
     99.9-100% after 10. Without clipping a
     SimpleRNN at this rate sometimes falls back late in training (one run in eight

@@ -47,7 +47,6 @@ import zipfile
 import numpy as np
 
 from ..layers.base import Layer
-from .sequential import Sequential
 
 __all__ = ["save_model", "load_model"]
 
@@ -239,26 +238,29 @@ def _layer_classes(custom_objects):
     return classes
 
 
-def _build_sequential(path, header, custom_objects) -> Sequential:
-    """The Sequential a header describes, built for its input shape (weights not yet set)."""
-    spec = header["model"]
+def layers_from_config(path, entries, custom_objects) -> list:
+    """The layers a header lists (``[{"class_name": ..., "config": ...}, ...]``), fresh."""
     classes = _layer_classes(custom_objects)
     layers = []
-    for entry in spec["layers"]:
+    for entry in entries:
         cls_name = entry["class_name"]
         if cls_name not in classes:
             raise _damaged(path, f"it uses the layer class {cls_name!r}, which is not in "
                                  "rnnlesson.layers; pass custom_objects={"
                                  f"{cls_name!r}: TheClass}}")
         layers.append(classes[cls_name].from_config(dict(entry["config"])))
-    model = Sequential(layers, name=spec["name"], seed=spec.get("seed"))
-    if not model.built:
-        model.build(tuple(header["build_input_shape"]))
-    return model
+    return layers
 
 
-#: model kind (the header's "format") -> function(path, header, custom_objects) -> model
-_BUILDERS = {"rnnlesson.Sequential": _build_sequential}
+#: model kind (the header's "format") -> function(path, header, custom_objects) -> model;
+#: each model class registers its own kind (Sequential in models/sequential.py)
+_BUILDERS: dict = {}
+
+
+def register_model_kind(kind: str, build) -> None:
+    """Let :func:`load_model` rebuild models whose header says ``"format": kind`` with
+    ``build(path, header, custom_objects)``, which returns the model without weights."""
+    _BUILDERS[kind] = build
 
 
 def load_model(path, custom_objects=None, compile=True):

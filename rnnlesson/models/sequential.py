@@ -29,7 +29,7 @@ import numpy as np
 from .. import _checks
 from .. import callbacks as callbacks_module
 from ..layers.base import Layer, _auto_name
-from . import training
+from . import saving, training
 from .metrics import Metric, metric_names
 from .summary import render_summary
 
@@ -548,6 +548,17 @@ class Sequential:
         an interrupted or failed save never leaves a broken file and keeps an earlier
         file of that name intact. Read it back with :func:`~rnnlesson.models.load_model`.
         """
-        from .saving import save_model
+        return saving.save_model(self, path)
 
-        return save_model(self, path)
+
+def _from_header(path, header, custom_objects) -> Sequential:
+    """The Sequential a saved header describes, built for its input shape (no weights yet)."""
+    spec = header["model"]
+    layers = saving.layers_from_config(path, spec["layers"], custom_objects)
+    model = Sequential(layers, name=spec["name"], seed=spec.get("seed"))
+    if not model.built:
+        model.build(tuple(header["build_input_shape"]))
+    return model
+
+
+saving.register_model_kind("rnnlesson.Sequential", _from_header)

@@ -17,8 +17,6 @@ import zlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from .style import LessonFigure
-
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -70,8 +68,9 @@ def figure_to_png(fig: Figure, dpi: float | None = None, compress_level: int = 6
     if not isinstance(fig, Figure):
         raise TypeError(f"figure_to_png expects a matplotlib Figure; got {type(fig).__name__}.")
     level = _check_level(compress_level)
-    if isinstance(fig, LessonFigure) and fig.live_plot is not None:
-        return fig.live_plot.png(dpi=dpi, compress_level=level)
+    live = getattr(fig, "live_plot", None)  # a LessonFigure drawn by a LivePlot
+    if live is not None:
+        return live.png(dpi=dpi, compress_level=level)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi or fig.dpi, facecolor="white",
                 pil_kwargs={"compress_level": level})

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from .png import figure_to_png
+
 #: Okabe-Ito colours (distinguishable with every common colour blindness).
 COLORS = {"blue": "#0072B2", "orange": "#E69F00", "vermillion": "#D55E00",
           "green": "#009E73", "sky": "#56B4E9", "purple": "#CC79A7", "black": "#000000",
@@ -37,8 +39,6 @@ class LessonFigure(Figure):
         self.live_plot = None
 
     def _repr_png_(self) -> bytes:
-        from .png import figure_to_png
-
         return figure_to_png(self)
 
 

@@ -113,7 +113,7 @@ def _clean_metadata(cell) -> None:
 def _note(lesson: str, kind: str) -> dict:
     text = (f"*This {kind} is generated from `course/source/{lesson}/{lesson}.ipynb` by "
             "`python tools/course.py build`. Edit the source, not this file.*")
-    return {"cell_type": "markdown", "id": "generated-note", "metadata": {},
+    return {"cell_type": "markdown", "id": "0", "metadata": {},
             "source": _join([text])}
 
 
@@ -144,6 +144,8 @@ def _transform(nb: dict, lesson: str, learner: bool) -> dict:
         cells.append(cell)
     kind = "learner's notebook" if learner else "solutions notebook"
     out["cells"] = [_note(lesson, kind)] + cells
+    for number, cell in enumerate(out["cells"]):
+        cell["id"] = str(number)   # as nbstripout numbers them, so --verify passes
     out["metadata"] = {k: v for k, v in out.get("metadata", {}).items()
                        if k in ("kernelspec", "language_info")}
     return out

@@ -8,8 +8,8 @@ from exercise_table import Exercise, Mistake
 from rnnlesson.exercises import (
     check_bptt_step,
     check_clip_global_norm,
-    check_param_count,
-    check_rnn_forward,
+    check_latch_weights,
+    check_linear_rnn_filter,
     check_rnn_step,
     check_tanh_backward,
 )
@@ -33,49 +33,47 @@ STEP_MISTAKES = [
 ]
 
 
-def forward_right(x, h0, W_xh, W_hh, b):
-    hs, h = [], h0
-    for t in range(x.shape[1]):
-        h = np.tanh(x[:, t] @ W_xh + h @ W_hh + b)
-        hs.append(h)
-    return np.stack(hs, axis=1)
+def latch(V, not_id, w=5.0, b=-2.5, push=10.0, row=None):
+    W_xh = np.zeros((V, 1))
+    W_xh[not_id if row is None else row] = push
+    return W_xh, np.array([[w]]), np.array([b])
 
 
-def forward_off_by_one(x, h0, W_xh, W_hh, b):
-    hs, h = [], h0
-    for t in range(x.shape[1]):
-        hs.append(h)
-        h = np.tanh(x[:, t] @ W_xh + h @ W_hh + b)
-    return np.stack(hs, axis=1)
+LATCH_MISTAKES = [
+    Mistake(lambda V, k: latch(V, k, w=1.0), "faded"),
+    Mistake(lambda V, k: latch(V, k, w=0.5, b=-1.0), "faded"),
+    Mistake(lambda V, k: latch(V, k, b=0.0), "settle near -1"),
+    Mistake(lambda V, k: latch(V, k, row=k - 1), "picks row k"),
+    Mistake(lambda V, k: latch(V, k, push=3.0), "does not flip"),
+    Mistake(lambda V, k: (latch(V, k)[0], 5.0, np.array([-2.5])), "(1, 1)", numeric=False),
+]
 
 
-def forward_no_carry(x, h0, W_xh, W_hh, b):
-    return np.stack([np.tanh(x[:, t] @ W_xh + h0 @ W_hh + b) for t in range(x.shape[1])], 1)
+def filter_right(W_xh, W_hh, b_h, T):
+    powers = [np.linalg.matrix_power(W_hh, k) for k in range(T)]
+    return np.stack([W_xh @ powers[T - 1 - t] for t in range(T)]), b_h @ sum(powers)
 
 
-def forward_batch_time_mixed(x, h0, W_xh, W_hh, b):
-    hs, h = [], h0
-    for t in range(x.shape[1]):
-        h = np.tanh(x[t] @ W_xh + h @ W_hh + b)   # x[t] is sample t, not time step t
-        hs.append(h)
-    return np.stack(hs, axis=1)
+def filter_shifted(W_xh, W_hh, b_h, T):
+    powers = [np.linalg.matrix_power(W_hh, k) for k in range(T + 1)]
+    return np.stack([W_xh @ powers[T - t] for t in range(T)]), b_h @ sum(powers[:T])
 
 
-def forward_last_only(x, h0, W_xh, W_hh, b):
-    return forward_right(x, h0, W_xh, W_hh, b)[:, -1]
+def filter_reversed(W_xh, W_hh, b_h, T):
+    powers = [np.linalg.matrix_power(W_hh, k) for k in range(T)]
+    return np.stack([W_xh @ powers[t] for t in range(T)]), b_h @ sum(powers)
 
 
-def param_count_right(D, H, C, T):
-    return D * H + H * H + H + H * C + C
-
-
-PARAM_COUNT_MISTAKES = [
-    Mistake(lambda D, H, C, T: T * param_count_right(D, H, C, T), "multiplies by T"),
-    Mistake(lambda D, H, C, T: D * H + H * H + H * C, "biases are missing"),
-    Mistake(lambda D, H, C, T: D * H + H + H * C + C, "W_hh is missing"),
-    Mistake(lambda D, H, C, T: D * H + H * H + H, "output layer is missing"),
-    Mistake(lambda D, H, C, T: param_count_right(D, H, C, T) + 1, "expected"),
-    Mistake(lambda D, H, C, T: "many", "not a number"),
+FILTER_MISTAKES = [
+    Mistake(filter_shifted, "one factor W_hh too many"),
+    Mistake(filter_reversed, "wrong way"),
+    Mistake(lambda W_xh, W_hh, b_h, T: filter_right(W_xh, W_hh.T, b_h, T), "column-vector"),
+    Mistake(lambda W_xh, W_hh, b_h, T: (filter_right(W_xh, W_hh, b_h, T)[0], b_h),
+            "counted once"),
+    Mistake(lambda W_xh, W_hh, b_h, T: (filter_right(W_xh, W_hh, b_h, T)[0], T * b_h),
+            "T times"),
+    Mistake(lambda W_xh, W_hh, b_h, T: (list(filter_right(W_xh, W_hh, b_h, T)[0]),),
+            "tuple of 2", numeric=False),
 ]
 
 
@@ -147,14 +145,8 @@ def clip_in_place(grads, max_norm):
 
 EXERCISES = [
     Exercise(check_rnn_step, "rnn_step", step_right, STEP_MISTAKES),
-    Exercise(check_rnn_forward, "rnn_forward", forward_right, [
-        Mistake(forward_off_by_one, "off-by-one"),
-        Mistake(forward_no_carry, "nothing is remembered"),
-        Mistake(forward_batch_time_mixed, "not yet", numeric=False),
-        Mistake(forward_last_only, "all the states", numeric=False),
-    ]),
-    Exercise(check_param_count, "param_count", param_count_right, PARAM_COUNT_MISTAKES,
-             float32=False),
+    Exercise(check_latch_weights, "latch_weights", latch, LATCH_MISTAKES, float32=False),
+    Exercise(check_linear_rnn_filter, "linear_rnn_filter", filter_right, FILTER_MISTAKES),
     Exercise(check_tanh_backward, "tanh_backward", lambda dh, h: dh * (1 - h**2), TANH_MISTAKES),
     Exercise(check_bptt_step, "bptt_step", bptt_right, [
         Mistake(bptt_no_derivative, "tanh derivative is missing"),
@@ -178,7 +170,7 @@ def test_checker_references_agree_with_the_package():
     """The answers the checkers hold as right are what rnnlesson computes."""
     from rnnlesson.cells import SimpleRNNCell
     from rnnlesson.exercises import lesson01, lesson02
-    from rnnlesson.layers import Dense, SimpleRNN
+    from rnnlesson.layers import SimpleRNN
     from rnnlesson.optimizers import clip_by_global_norm
 
     x, h, W_xh, W_hh, b_h = lesson01._step_case(7, N=3, D=4, H=5)
@@ -195,18 +187,23 @@ def test_checker_references_agree_with_the_package():
                                cell.grads["bias"]], strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
 
+    # the latch and the filter are graded against the kernel's recurrence; that recurrence
+    # is the package's SimpleRNN (tanh and linear)
+    W1, W2, b1 = latch(7, 3)
+    ids = np.array([[0, 0, 2, 3, 4, 5], [0, 1, 2, 4, 5, 6]])
+    layer = SimpleRNN(1, dtype="float64")
+    layer.build((None, 6, 7))
+    layer.set_weights([W1, W2, b1])
+    np.testing.assert_allclose(lesson01._run_rnn(ids, 7, W1, W2, b1),
+                               layer.forward(np.eye(7)[ids]), rtol=1e-12)
+    W_xh, W_hh, b_h = lesson01._filter_case(3, 4, 5)
     xs = np.random.default_rng(9).normal(size=(3, 6, 4))
-    rnn = SimpleRNN(5, return_sequences=True, dtype="float64")
-    rnn.build((None, 6, 4))
-    rnn.set_weights([W_xh, W_hh, b_h])
-    np.testing.assert_allclose(lesson01._ref_forward(xs, np.zeros((3, 5)), W_xh, W_hh, b_h),
-                               rnn.forward(xs), rtol=1e-12, atol=1e-14)
-
-    for D, H, C in [(14, 8, 2), (100, 32, 1)]:
-        layer, dense = SimpleRNN(H), Dense(C)
-        layer.build((None, None, D))
-        dense.build((None, H))
-        assert lesson01._ref_count(D, H, C, 50) == layer.count_params() + dense.count_params()
+    linear = SimpleRNN(5, activation="linear", dtype="float64")
+    linear.build((None, 6, 4))
+    linear.set_weights([W_xh, W_hh, b_h])
+    M, c = lesson01._ref_filter(W_xh, W_hh, b_h, 6)
+    np.testing.assert_allclose(np.einsum("ntd,tdh->nh", xs, M) + c, linear.forward(xs),
+                               rtol=1e-12, atol=1e-12)
 
     grads = [np.random.default_rng(10).normal(scale=3, size=s) for s in [(4, 3), (3, 3), (3,)]]
     want, norm = lesson02._ref_clip(grads, 1.0)

@@ -110,6 +110,7 @@ def test_a_lesson_without_exercises_has_no_solutions_notebook(tmp_path):
     ([_cell("code", "check(f, strict=True)", SOLUTION)], "graded test cells only"),
     ([_cell("code", "assert 1", {**TEST, "points": 0})], "points > 0"),
     ([_cell("code", "assert 1", TEST), _cell("code", "assert 2", TEST)], "its own grade_id"),
+    ([_cell("code", "assert 1", TEST, rnnlesson={"difficulty": 4})], "1, 2 or 3"),
 ])
 def test_bad_sources_are_refused_with_a_reason(tmp_path, capsys, cells, message):
     _write(tmp_path, cells)
@@ -124,3 +125,45 @@ def test_sources_with_outputs_are_refused(tmp_path, capsys):
     _write(tmp_path, [cell])
     assert course.main(["--root", str(tmp_path), "check"]) == 2
     assert "without outputs" in capsys.readouterr().err
+
+
+def test_generated_cells_are_numbered_as_nbstripout_numbers_them(tmp_path):
+    """Cell ids 0, 1, 2, ...: what `nbstripout` writes, so `nbstripout --verify` passes."""
+    _write(tmp_path, GOOD)
+    course.main(["--root", str(tmp_path), "build"])
+    for path in (tmp_path / "notebooks").rglob("*.ipynb"):
+        nb = json.loads(path.read_text())
+        assert [c["id"] for c in nb["cells"]] == [str(k) for k in range(len(nb["cells"]))]
+
+
+def test_list_shows_points_and_difficulty(tmp_path, capsys):
+    cells = [GOOD[1], _cell("code", GOOD[2]["source"], TEST, rnnlesson={"difficulty": 3})]
+    _write(tmp_path, cells)
+    assert course.main(["--root", str(tmp_path), "list"]) == 0
+    out = capsys.readouterr().out
+    assert "01-demo: 1 graded cells, 2 points" in out and "step-test: 2 points, difficulty 3" in out
+
+
+def test_the_course_sources_of_this_repository_build_what_is_committed(capsys):
+    """`check` on the real course: notebooks/ is what course/source/ generates."""
+    assert course.main(["check"]) == 0, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("lesson", [name for name in course.lessons(ROOT)
+                                    if course.validate(course.read_source(ROOT, name), name)])
+def test_every_lesson_asks_mostly_for_derivations_and_designs(lesson):
+    """At least three graded exercises, each with points and a difficulty (1-3, also shown
+    as stars in its text), and at least two thirds of them derivations or designs rather
+    than warm-ups that repeat what the lesson prints."""
+    nb = course.read_source(ROOT, lesson)
+    exercises = course.validate(nb, lesson)
+    assert len(exercises) >= 3, exercises
+    for exercise in exercises:
+        assert exercise["points"] > 0 and exercise.get("difficulty") in (1, 2, 3), exercise
+        assert exercise.get("kind") in course.KINDS, exercise
+    asking = sum(e["kind"] in ("derivation", "design") for e in exercises)
+    assert 3 * asking >= 2 * len(exercises), exercises
+    text = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    for exercise in exercises:
+        stars = "\u2605" * exercise["difficulty"] + "\u2606" * (3 - exercise["difficulty"])
+        assert f"{stars} ({exercise['kind']}" in text, (exercise, stars)

@@ -2,6 +2,7 @@
 through the common tests in test_exercises_harness.py), the references against the
 layers, and the parameter-count checker's choice of hint when D equals H."""
 
+import numpy as np
 import pytest
 from exercise_table import Exercise, Mistake
 
@@ -73,16 +74,66 @@ def test_param_count_accepts_an_integral_float_with_a_note(capsys):
     assert "Note:" not in capsys.readouterr().out
 
 
-# ------------------------------------------------------------------ output shapes
-def right_shape(shape, units, rs):
-    n, t, _ = shape
-    return (n, t, units) if rs else (n, units)
+# ------------------------------------------------------------------ embedding, sigmoid + BCE
+def embedding_right(ids, dout, V):
+    dE = np.zeros((V, dout.shape[-1]))
+    np.add.at(dE, ids, dout)
+    return dE
 
 
-def test_output_shape_matches_the_layer():
-    for rs in (False, True):
-        layer = SimpleRNN(16, return_sequences=rs)
-        assert layer.compute_output_shape((None, 50, 1)) == right_shape((None, 50, 1), 16, rs)
+def embedding_last_wins(ids, dout, V):
+    dE = np.zeros((V, dout.shape[-1]))
+    dE[ids] += dout
+    return dE
+
+
+def embedding_no_padding(ids, dout, V):
+    dE = embedding_right(ids, dout, V)
+    dE[0] = 0.0
+    return dE
+
+
+def embedding_mean(ids, dout, V):
+    counts = np.bincount(ids.ravel(), minlength=V)[:, None]
+    return embedding_right(ids, dout, V) / np.maximum(counts, 1)
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def bce_right(z, y):
+    return np.mean(np.logaddexp(0.0, z) - y * z), (sigmoid(z) - y) / len(z)
+
+
+def bce_naive(z, y):
+    p = sigmoid(z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), (p - y) / len(z)
+
+
+def bce_grad(grad):
+    return lambda z, y: (bce_right(z, y)[0], grad(sigmoid(z), y, len(z)))
+
+
+def test_references_agree_with_the_package_layers_and_loss():
+    from rnnlesson.exercises import lesson03
+    from rnnlesson.losses import BinaryCrossentropy
+
+    ids, dout = lesson03._embedding_case(1, 3, 6, 8, 4)
+    emb = Embedding(8, 4, dtype="float64")
+    emb.build((None, 6))
+    emb.forward(ids)
+    emb.backward(dout)
+    np.testing.assert_allclose(lesson03._ref_embedding_backward(ids, dout, 8),
+                               emb.grads["embeddings"], rtol=1e-12, atol=1e-14)
+    for big in (False, True):
+        z, y = lesson03._bce_case(2, 7, big)
+        loss = BinaryCrossentropy(from_logits=True)
+        want = loss.forward(z, y)
+        got_loss, got_dz = lesson03._ref_bce(z, y)
+        np.testing.assert_allclose(got_loss, want, rtol=1e-12)
+        np.testing.assert_allclose(got_dz, loss.backward(), rtol=1e-10, atol=1e-15)
 
 
 EXERCISES = [
@@ -97,16 +148,17 @@ EXERCISES = [
         Mistake(lambda layer, d, h: right_count(layer, d, h) + 0.5, "whole number"),
         Mistake(lambda layer, d, h: True, "not a number"),
     ], float32=False),
-    Exercise(exercises.check_output_shape, "output_shape", right_shape, [
-        Mistake(lambda shape, units, rs: (shape[0], units), "time axis stays"),
-        Mistake(lambda shape, units, rs: (shape[0], shape[1], units), "only the last state"),
-        Mistake(lambda shape, units, rs: (shape[0], shape[1], shape[2]) if rs
-                else (shape[0], shape[2]), "feature size D"),
-    ], float32=False),
-    Exercise(exercises.check_return_sequences, "choose_return_sequences",
-             lambda n: [True] * (n - 1) + [False], [
-                 Mistake(lambda n: [True] * n, "classify every time step"),
-                 Mistake(lambda n: [False] * n, "must hand it the whole sequence"),
-                 Mistake(lambda n: [True] * (n - 1), "flags; expected"),
-             ], float32=False),
+    Exercise(exercises.check_embedding_backward, "embedding_backward", embedding_right, [
+        Mistake(embedding_last_wins, "gets only one of its gradients"),
+        Mistake(embedding_no_padding, "padding row 0"),
+        Mistake(embedding_mean, "*mean*"),
+        Mistake(lambda ids, dout, V: dout, "the table's shape", numeric=False),
+    ]),
+    Exercise(exercises.check_bce_with_logits, "bce_with_logits", bce_right, [
+        Mistake(bce_naive, "overflowed", numeric=False),
+        Mistake(bce_grad(lambda p, y, n: (y - p) / n), "sign is flipped"),
+        Mistake(bce_grad(lambda p, y, n: p - y), "1/N of the mean"),
+        Mistake(bce_grad(lambda p, y, n: (p - y) * p * (1 - p) / n), "extra factor"),
+        Mistake(bce_grad(lambda p, y, n: (p - y) / (p * (1 - p)) / n), "derivative is missing"),
+    ]),
 ]

@@ -28,28 +28,6 @@ def gates_ifog(a):   # CS231n's order
             sigmoid(a[:, 2 * H:3 * H]))
 
 
-def gates_swapped_if(a):
-    i, f, g, o = gates_ok(a)
-    return f, i, g, o
-
-
-def gates_no_activation(a):
-    return tuple(np.split(a, 4, axis=1))
-
-
-def gates_all_sigmoid(a):
-    return tuple(sigmoid(b) for b in np.split(a, 4, axis=1))
-
-
-def gates_interleaved(a):
-    r = a.reshape(a.shape[0], -1, 4)
-    return sigmoid(r[..., 0]), sigmoid(r[..., 1]), np.tanh(r[..., 2]), sigmoid(r[..., 3])
-
-
-def gates_split_wrong_axis(a):
-    return tuple(np.split(a, 4, axis=0))
-
-
 def lstm_step(x, h_prev, c_prev, Wx, Wh, b, *, gates=gates_ok, transposed=False, bias=True,
               new_c=lambda i, f, g, c_prev: f * c_prev + i * g, squash=np.tanh):
     """One LSTM step, right by default; each keyword puts in one typical mistake."""
@@ -67,34 +45,21 @@ step_no_forget = partial(lstm_step, new_c=lambda i, f, g, c_prev: c_prev + i * g
 step_no_bias = partial(lstm_step, bias=False)
 
 
-def cell_backward(dh, dc_next, c, c_prev, i, f, g, o, *, through_h=True, tanh_slope=True,
-                  gate_slopes=True):
-    """The cell-state backward step, right by default; each keyword leaves out one part."""
-    tc = np.tanh(c)
-    dc = dc_next + (dh * o * ((1 - tc ** 2) if tanh_slope else 1) if through_h else 0)
-
-    def slope(s):
-        return s * (1 - s) if gate_slopes else 1
-
-    return dc * f, np.concatenate([dc * g * slope(i), dc * c_prev * slope(f),
-                                   dc * i * (1 - g ** 2), dh * tc * slope(o)], axis=1)
+def forget_bias_right(keep, steps):
+    f = keep ** (1.0 / steps)
+    return np.log(f / (1.0 - f))
 
 
-back_ok = cell_backward
-back_no_h_path = partial(cell_backward, through_h=False)
-back_no_sigmoid_derivative = partial(cell_backward, gate_slopes=False)
-back_no_tanh_derivative = partial(cell_backward, tanh_slope=False)
-
-
-def back_gate_order_ifog(dh, dc_next, c, c_prev, i, f, g, o):
-    dc_prev, da = back_ok(dh, dc_next, c, c_prev, i, f, g, o)
-    di, df, dg, do = np.split(da, 4, axis=1)
-    return dc_prev, np.concatenate([di, df, do, dg], axis=1)
-
-
-def back_times_input_gate(dh, dc_next, c, c_prev, i, f, g, o):
-    dc_prev, da = back_ok(dh, dc_next, c, c_prev, i, f, g, o)
-    return dc_prev / f * i, da
+def gru_gates(dh, h_prev, z, r, hh, u_h, *, sign=1.0, swap_z=False, sigmoid_slopes=True,
+              tanh_slope=True, reset_on=None, r_in_du=True):
+    """The GRU gates' backward pass, right by default; each keyword puts in one mistake."""
+    keep_new = z if swap_z else 1 - z          # the candidate's share
+    sz, sr = (z * (1 - z), r * (1 - r)) if sigmoid_slopes else (1.0, 1.0)
+    d_z = sign * dh * (h_prev - hh) * sz
+    d_h = dh * keep_new * ((1 - hh ** 2) if tanh_slope else 1.0)
+    d_r = d_h * (u_h if reset_on is None else reset_on(h_prev)) * sr
+    return (np.concatenate([d_z, d_r, d_h], axis=1),
+            np.concatenate([d_z, d_r, d_h * r if r_in_du else d_h], axis=1))
 
 
 def test_step_checker_reports_a_learner_who_writes_into_its_inputs(capsys):
@@ -114,26 +79,27 @@ def test_step_transposed_weight_is_reported_with_the_shapes(capsys):
     assert "raised ValueError" in out and "(H, 4H)" in out
 
 
-def test_backward_reference_passes_a_gradient_check():
-    """The checker's own reference is right: compare it with numerical gradients of
-    h = o * tanh(c), c = f * c_prev + i * g with respect to a and c_prev."""
-    rng = np.random.default_rng(3)
-    a, c_prev = rng.normal(size=(2, 12)), rng.normal(size=(2, 3))
+def test_gru_reference_passes_a_gradient_check():
+    """The checker's reference (da, du) against numerical gradients of one Keras GRU step
+    with respect to both bias rows (a one-sample batch: db is exactly (da, du))."""
+    from rnnlesson import kernels
 
-    def forward(a, c_prev):
-        i, f, g, o = gates_ok(a)
-        c = f * c_prev + i * g
-        return o * np.tanh(c), c
+    args, (x, W, U, b) = ex.lesson04._gru_case(3, 1, 3, 4)
+    dh, h_prev = args[0], args[1]
 
-    def backward(dout, a, c_prev):
-        i, f, g, o = gates_ok(a)
-        dc_prev, da = ex.lesson04._ref_cell_backward(*dout, f * c_prev + i * g, c_prev,
-                                                      i, f, g, o)
-        return da, dc_prev
+    def loss():
+        return float(np.sum(kernels.gru_step_forward(x, h_prev, W, U, b)[0] * dh))
 
-    errors = gradcheck.check_function_gradient(forward, backward, a, c_prev,
-                                               names=["a", "c_prev"], verbose=False)
-    assert max(errors.values()) < gradcheck.OK_BELOW, errors
+    # eps = 1e-5: the loss is of order 1, so 1e-6 leaves rounding noise of 1e-10 per entry
+    numeric = gradcheck.numerical_gradient(loss, b, eps=1e-5)
+    assert gradcheck.rel_error(np.concatenate(ex.lesson04._ref_gru_gates(*args)), numeric) < 1e-7
+
+
+def test_forget_bias_property_is_measured_through_the_lstm_backward():
+    """The checker measures the cell path through the kernel: sigmoid(b_f) ** steps."""
+    for b_f, steps in [(1.0, 10), (4.97, 100), (-0.5, 3)]:
+        want = (1.0 / (1.0 + np.exp(-b_f))) ** steps
+        assert abs(ex.lesson04._cell_path_gain(b_f, steps) - want) < 1e-12
 
 
 # ---------------------------------------------------------------- lesson 05
@@ -168,35 +134,15 @@ def windows_column_target(series, tau):
     return X, y[:, None]
 
 
-def autoregress(predict, window, n_steps, *, slide=lambda w, p: np.append(w[1:], p)):
-    """n_steps predictions, each fed back; ``slide(window, p)`` makes the next window."""
-    window = np.array(window, dtype=float)
-    preds = []
-    for _ in range(n_steps):
-        p = float(predict(window[None, :])[0])
-        preds.append(p)
-        window = slide(window, p)
-    return np.array(preds)
+def mean_mse_right(tau, sigma, slope):
+    return sigma**2 * (1 + 1 / tau) + (slope * (tau + 1) / 2) ** 2
 
 
-ar_ok = autoregress
-ar_frozen_window = partial(autoregress, slide=lambda w, p: w)
-ar_prepends = partial(autoregress, slide=lambda w, p: np.concatenate([[p], w[:-1]]))
-ar_growing_window = partial(autoregress, slide=lambda w, p: np.append(w, p))
+def fixed_point_right(a, b):
+    return b / (1.0 - np.sum(a))
 
 
 EXERCISES = [
-    Exercise(ex.check_lstm_gates, "lstm_gates", gates_ok, [
-        Mistake(gates_ifog, "i, f, o, g"),
-        Mistake(gates_swapped_if, "swapped"),
-        Mistake(gates_no_activation, "no nonlinearities"),
-        Mistake(gates_all_sigmoid, "sigmoid on all four"),
-        Mistake(gates_interleaved, "interleaved"),
-        # splitting along the batch axis fails on a batch of 3: reported, not raised
-        Mistake(gates_split_wrong_axis, "raised ValueError", numeric=False),
-        Mistake(lambda a: np.concatenate(gates_ok(a), axis=1), "tuple of 4 arrays",
-                numeric=False),
-    ]),
     Exercise(ex.check_lstm_step_forward, "lstm_step_forward", step_ok, [
         Mistake(step_no_tanh, "without the tanh"),
         Mistake(step_swapped_gates, "swapped"),
@@ -204,12 +150,23 @@ EXERCISES = [
         Mistake(step_no_forget, "no forget gate"),
         Mistake(step_no_bias, "off by up to"),
     ]),
-    Exercise(ex.check_cell_state_backward, "cell_state_backward", back_ok, [
-        Mistake(back_no_h_path, "misses the path through h_t"),
-        Mistake(back_no_sigmoid_derivative, "sigmoid derivatives"),
-        Mistake(back_no_tanh_derivative, "tanh derivative on the path"),
-        Mistake(back_gate_order_ifog, "order i, f, o, g"),
-        Mistake(back_times_input_gate, "instead of the forget gate"),
+    Exercise(ex.check_forget_bias, "forget_bias_for", forget_bias_right, [
+        Mistake(lambda keep, steps: keep ** (1.0 / steps), "value f, not its bias"),
+        Mistake(lambda keep, steps: np.log(keep / (1 - keep)), "bias for one step"),
+        Mistake(lambda keep, steps: np.log(keep) / steps, "sigmoid is missing"),
+        Mistake(lambda keep, steps: forget_bias_right(keep, steps - 1) if steps > 1 else 0.0,
+                "steps - 1"),
+        Mistake(lambda keep, steps: forget_bias_right(keep, steps) + 0.1, "solve sigmoid"),
+        Mistake(lambda keep, steps: [1.0], "not a number", numeric=False),
+    ], float32=False),
+    Exercise(ex.check_gru_gates_backward, "gru_gates_backward", gru_gates, [
+        Mistake(partial(gru_gates, sign=-1.0), "wrong sign"),
+        Mistake(partial(gru_gates, swap_z=True), "roles of z and 1 - z"),
+        Mistake(partial(gru_gates, sigmoid_slopes=False), "sigmoid derivatives"),
+        Mistake(partial(gru_gates, tanh_slope=False), "tanh derivative"),
+        Mistake(partial(gru_gates, reset_on=lambda h_prev: h_prev), "multiplies u_h"),
+        Mistake(partial(gru_gates, r_in_du=False), "misses the factor r"),
+        Mistake(lambda *a: np.concatenate(gru_gates(*a), axis=1), "tuple of 2", numeric=False),
     ]),
     Exercise(ex.check_make_windows, "make_windows", windows_ok, [
         Mistake(windows_off_by_one_target, "off by one"),
@@ -218,11 +175,21 @@ EXERCISES = [
         Mistake(windows_reversed, "reversed"),
         Mistake(windows_column_target, "shape (T - tau,)"),
     ]),
-    Exercise(ex.check_autoregressive_predict, "autoregressive_predict", ar_ok, [
-        Mistake(ar_frozen_window, "same window"),
-        Mistake(ar_prepends, "at the front"),
-        Mistake(ar_growing_window, "raised ValueError", numeric=False),
-    ]),
+    Exercise(ex.check_mean_predictor_mse, "mean_predictor_mse", mean_mse_right, [
+        Mistake(lambda tau, s, k: s**2 / tau + (k * (tau + 1) / 2) ** 2, "own noise"),
+        Mistake(lambda tau, s, k: s**2 * (1 + 1 / tau), "lag behind the slope"),
+        Mistake(lambda tau, s, k: s**2 * (1 + 1 / tau) + (k * tau / 2) ** 2, "one step short"),
+        Mistake(lambda tau, s, k: s**2 * (1 + 1 / tau) + abs(k * (tau + 1) / 2), "unsquared"),
+        Mistake(lambda tau, s, k: 2 * s**2 + (k * (tau + 1) / 2) ** 2, "sigma^2 / tau"),
+        Mistake(lambda tau, s, k: s**2 * (1 + 1 / tau) + k, "independent"),
+    ], float32=False),
+    Exercise(ex.check_rollout_fixed_point, "rollout_fixed_point", fixed_point_right, [
+        Mistake(lambda a, b: b / (1 + np.sum(a)), "a sign"),
+        Mistake(lambda a, b: b / (1 - np.mean(a)), "mean(a)"),
+        Mistake(lambda a, b: b / np.sum(a), "b / sum(a)"),
+        Mistake(lambda a, b: b, "weights are missing"),
+        Mistake(lambda a, b: 2 * b / (1 - np.sum(a)), "rollout of 3000 steps"),
+    ], float32=False),
 ]
 
 
@@ -245,13 +212,6 @@ def test_lstm_references_agree_with_the_package_cell():
     np.testing.assert_allclose(h, h_ref, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(c, c_ref, rtol=1e-10, atol=1e-12)
 
-    i, f, g, o = lesson04._ref_gates(x @ kernel + h_prev @ recurrent_kernel + bias)
-    dh, dc_next = rng.normal(size=(1, H)), rng.normal(size=(1, H))
-    dc_prev_ref, da_ref = lesson04._ref_cell_backward(dh, dc_next, c_ref, c_prev, i, f, g, o)
-    _, (_, dc_prev) = cell.backward(dh, (np.zeros((1, H)), dc_next))
-    np.testing.assert_allclose(dc_prev, dc_prev_ref, rtol=1e-9, atol=1e-12)
-    # with a batch of one, dL/dbias is exactly dL/da
-    np.testing.assert_allclose(cell.grads["bias"], da_ref[0], rtol=1e-9, atol=1e-12)
 
 
 def test_window_reference_agrees_with_the_package():
@@ -264,3 +224,13 @@ def test_window_reference_agrees_with_the_package():
         X, y = make_windows(series, tau)
         np.testing.assert_array_equal(X, X_ref)
         np.testing.assert_array_equal(y, y_ref)
+
+
+def test_lesson05_references_are_what_they_claim():
+    """The window-mean error against a simulation; the fixed point against a long rollout."""
+    from rnnlesson.exercises import lesson05
+
+    for args in [(4, 0.2, 0.01), (1, 0.5, 0.3), (9, 0.2, 0.05)]:
+        assert abs(lesson05.simulated_mean_mse(*args) / lesson05._ref_mean_mse(*args) - 1) < 0.02
+    for a, b in [(np.array([0.1, 0.2, 0.3, 0.3]), 0.5), (np.array([0.5, -0.2, 0.4]), -1.2)]:
+        assert abs(lesson05._rollout(a, b) - lesson05._ref_fixed_point(a, b)) < 1e-9

@@ -24,7 +24,7 @@ Usage::
 
     python tools/course.py build     # write notebooks/ from course/source/
     python tools/course.py check     # exit 1 if notebooks/ differ from what build writes
-    python tools/course.py list      # the exercises of every lesson, with points
+    python tools/course.py list      # the exercises of every lesson, with points and difficulty
 
 Nobody edits the generated notebooks by hand; their first cell says so.
 """
@@ -46,6 +46,9 @@ CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError"]
 TEXT_STUB = "*Your answer here.*"
 STRICT = re.compile(r",\s*strict=True")
 NAME = re.compile(r"^\d\d-[a-z0-9-]+$")
+#: what an exercise asks for (cell metadata "rnnlesson": {"kind": ...}): a warm-up repeats
+#: what the lesson shows; a derivation or a design asks for something it has not printed
+KINDS = ("warm-up", "derivation", "design")
 
 
 class SourceError(ValueError):
@@ -113,7 +116,7 @@ def _clean_metadata(cell) -> None:
 def _note(lesson: str, kind: str) -> dict:
     text = (f"*This {kind} is generated from `course/source/{lesson}/{lesson}.ipynb` by "
             "`python tools/course.py build`. Edit the source, not this file.*")
-    return {"cell_type": "markdown", "id": "generated-note", "metadata": {},
+    return {"cell_type": "markdown", "id": "0", "metadata": {},
             "source": _join([text])}
 
 
@@ -144,6 +147,8 @@ def _transform(nb: dict, lesson: str, learner: bool) -> dict:
         cells.append(cell)
     kind = "learner's notebook" if learner else "solutions notebook"
     out["cells"] = [_note(lesson, kind)] + cells
+    for number, cell in enumerate(out["cells"]):
+        cell["id"] = str(number)   # as nbstripout numbers them, so --verify passes
     out["metadata"] = {k: v for k, v in out.get("metadata", {}).items()
                        if k in ("kernelspec", "language_info")}
     return out
@@ -174,6 +179,14 @@ def validate(nb: dict, lesson: str) -> list[dict]:
                 points = grading.get("points")
                 if not isinstance(points, (int, float)) or points <= 0:
                     raise SourceError(f"{where}: graded cell {gid!r} needs points > 0")
+                difficulty = cell.get("metadata", {}).get("rnnlesson", {}).get("difficulty", 2)
+                if difficulty not in (1, 2, 3):
+                    raise SourceError(f"{where}: difficulty of {gid!r} is 1, 2 or 3; got "
+                                      f"{difficulty!r}")
+                kind = cell.get("metadata", {}).get("rnnlesson", {}).get("kind", "derivation")
+                if kind not in KINDS:
+                    raise SourceError(f"{where}: kind of {gid!r} is one of {', '.join(KINDS)}; "
+                                      f"got {kind!r}")
                 exercises.append({"grade_id": gid, "points": points,
                                   **cell.get("metadata", {}).get("rnnlesson", {})})
             elif any(STRICT.search(line) for line in lines):

@@ -5,12 +5,15 @@ Three exercises, one checker each:
 * :func:`check_rnn_step` for ``rnn_step(x_t, h_prev, W_xh, W_hh, b_h) -> h_t``,
   one time step ``h_t = tanh(x_t @ W_xh + h_prev @ W_hh + b_h)`` with
   ``x_t (N, D)``, ``h_prev (N, H)``, ``W_xh (D, H)``, ``W_hh (H, H)``, ``b_h (H,)``
-  and ``h_t (N, H)``.
-* :func:`check_rnn_forward` for ``rnn_forward(x, h0, W_xh, W_hh, b_h) -> hs``, the
-  whole sequence: ``x (N, T, D)``, ``h0 (N, H)``, and ``hs (N, T, H)`` holding
-  ``h_1 ... h_T`` (not ``h0``).
-* :func:`check_param_count` for ``param_count(D, H, C, T) -> int``, the number of
-  trainable numbers in a many-to-one RNN with a dense read-out.
+  and ``h_t (N, H)`` (the warm-up: the lesson writes this line out).
+* :func:`check_latch_weights` for ``latch_weights(V, not_id) -> (W_xh, W_hh, b_h)``:
+  a design exercise. The learner chooses the weights of a one-unit tanh RNN that reads
+  one-hot words, so that its last state says whether the word ``not_id`` occurred
+  anywhere in the phrase. Graded by that property, on phrases of up to 40 words.
+* :func:`check_linear_rnn_filter` for ``linear_rnn_filter(W_xh, W_hh, b_h, T) ->
+  (M, c)``: a derivation. Unrolled, a linear RNN (no tanh) from ``h_0 = 0`` is a
+  filter, ``h_T = sum_t x_t @ M[t] + c``; the learner derives ``M (T, D, H)`` and
+  ``c (H,)``. Graded by that property against the kernel's recurrence.
 
 Each checker runs the learner's function on seeded float64 test cases, compares
 with the reference in :mod:`rnnlesson.kernels`, recognises the usual mistakes by
@@ -25,9 +28,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from .harness import ROUNDINGS, Formula, Wrong, as_answer, call, check_counts, diagnose, run_check
+from .harness import ROUNDINGS, Wrong, as_answer, call, diagnose, run_check
 
-__all__ = ["check_rnn_step", "check_rnn_forward", "check_param_count"]
+__all__ = ["check_rnn_step", "check_latch_weights", "check_linear_rnn_filter"]
 
 _SHAPE_HINT = ("Check the order of the matrix product: in the row-vector code the input "
                "comes first, `x_t @ W_xh` with W_xh of shape (D, H).")
@@ -48,17 +51,6 @@ def _step_case(seed, N=3, D=4, H=5):
 def _ref_step(x, h, W_xh, W_hh, b_h):
     """h_t (N, H) from x_t (N, D) and h_prev (N, H): the package's kernel."""
     return kernels.rnn_step_forward(x, h, W_xh, W_hh, b_h)[0]
-
-
-def _ref_forward(x, h0, W_xh, W_hh, b_h):
-    """hs (N, T, H) = h_1 ... h_T for x (N, T, D), one kernel step at a time."""
-    N, T, _ = x.shape
-    hs = np.empty((N, T, h0.shape[1]))
-    h = h0
-    for t in range(T):
-        h = _ref_step(x[:, t], h, W_xh, W_hh, b_h)
-        hs[:, t] = h
-    return hs
 
 
 # ------------------------------------------------------------------ exercise 1
@@ -105,90 +97,168 @@ def check_rnn_step(rnn_step, *, strict=False):
     return run_check("rnn_step", _rnn_step_body, rnn_step, strict=strict)
 
 
-# ------------------------------------------------------------------ exercise 2
-def _rnn_forward_body(rnn_forward):
-    for seed, (N, T, D, H) in enumerate([(2, 5, 3, 4), (4, 4, 3, 3), (1, 7, 2, 5)]):
-        x = np.random.default_rng(100 + seed).normal(size=(N, T, D))
-        _, h0, W_xh, W_hh, b_h = _step_case(200 + seed, N, D, H)
-        what = f"rnn_forward(...) for N={N}, T={T}, D={D}, H={H}"
-        out = call(rnn_forward, x, h0, W_xh, W_hh, b_h)
-        if out is not None and np.shape(out) == (N, H):
-            raise Wrong(f"{what} returned shape (N, H) = {(N, H)}; expected all the "
-                        f"states, (N, T, H) = {(N, T, H)}.",
-                        "Store every h_t in hs[:, t] inside the loop.")
-        ref = _ref_forward(x, h0, W_xh, W_hh, b_h)
-        out = as_answer(out, ref, what, hint=_SHAPE_HINT)
+# ------------------------------------------------------------------ exercise 2: a latch
+def _run_rnn(ids, V, W_xh, W_hh, b_h, activation="tanh"):
+    """h_T (N, H) of an RNN reading one-hot words ``ids`` (N, T) from h_0 = 0 (the kernel)."""
+    h = np.zeros((ids.shape[0], W_hh.shape[0]))
+    for t in range(ids.shape[1]):
+        h, _ = kernels.rnn_step_forward(np.eye(V)[ids[:, t]], h, W_xh, W_hh, b_h, activation)
+    return h
+
+
+def _latch_phrases(V, not_id, seed):
+    """Phrases (N, 40) of word ids padded in front with 0, and whether each holds not_id.
+
+    Rows: phrases without the word, phrases with it once as the last word, as the first
+    real word (39 other words follow it), in the middle, and twice.
+    """
+    rng = np.random.default_rng(seed)
+    others = np.array([k for k in range(1, V) if k != not_id])
+    T, rows, has = 40, [], []
+    for kind in ("none", "last", "first", "middle", "twice"):
+        for _ in range(6):
+            n_words = int(rng.integers(1 if kind in ("none", "last") else 2, T + 1))
+            words = list(rng.choice(others, size=n_words))
+            if kind == "last":
+                words[-1] = not_id
+            elif kind == "first":
+                words[0] = not_id
+            elif kind == "middle":
+                words[len(words) // 2] = not_id
+            elif kind == "twice":
+                words[0] = words[-1] = not_id
+            rows.append([0] * (T - n_words) + words)
+            has.append(kind != "none")
+    return np.array(rows), np.array(has), T
+
+
+def _latch_body(latch_weights):
+    for V, not_id, seed in [(18, 5, 0), (7, 3, 1), (30, 29, 2)]:
+        what = f"latch_weights(V={V}, not_id={not_id})"
+        out = call(latch_weights, V, not_id)
+        W_xh, W_hh, b_h = as_answer(out, (np.zeros((V, 1)), np.zeros((1, 1)), np.zeros(1)), what,
+                                    ("W_xh", "W_hh", "b_h"),
+                                    hint="One unit (H = 1): W_xh is (V, 1), one row per word; "
+                                         "W_hh is (1, 1); b_h is (1,).")
+        W_xh, W_hh, b_h = (np.asarray(w, dtype=np.float64) for w in (W_xh, W_hh, b_h))
+        ids, has, T = _latch_phrases(V, not_id, seed)
+        h = _run_rnn(ids, V, W_xh, W_hh, b_h)[:, 0]
+        ok = np.where(has, h > 0.5, h < -0.5)
+        if ok.all():
+            continue
+        k = int(np.flatnonzero(~ok)[0])
+        words = [int(i) for i in ids[k] if i]
+        at = [t for t, i in enumerate(words) if i == not_id]
+        phrase = (f"a phrase of {len(words)} words" if not at else
+                  f"a phrase of {len(words)} words with word {not_id} at position(s) {at}")
+        where = (f"for {phrase}, the last state is h_T = {h[k]:+.3f}, but it should be "
+                 f"{'above +0.5' if has[k] else 'below -0.5'}")
+        if not has[k]:
+            raise Wrong(f"{what}: {where}.",
+                        "Without the word, the state must settle near -1 and stay there: let "
+                        "b_h pull it down, and make W_hh keep it down (tanh(W_hh * h + b_h) "
+                        "needs a fixed point near -1).")
+        if int(np.argmax(W_xh[:, 0])) != not_id:
+            raise Wrong(f"{what}: {where}. The largest entry of W_xh is in row "
+                        f"{int(np.argmax(W_xh[:, 0]))}, not in row {not_id}.",
+                        "The one-hot vector of word k picks row k of W_xh: put the push in "
+                        "W_xh[not_id].")
+        last = ids[k, -1] == not_id and (ids[k, :-1] != not_id).all()
+        if last:
+            raise Wrong(f"{what}: {where}: reading the word does not flip the state up.",
+                        "From h = -1, one step gives tanh(W_xh[not_id] - W_hh + b_h): the "
+                        "word's weight must beat the pull of the state and of the bias.")
+        raise Wrong(f"{what}: {where}: the state went up when the word came, then "
+                    "faded as the other words followed.",
+                    "Once up, only W_hh can hold the state there: tanh(W_hh * h + b_h) "
+                    "needs a fixed point near +1 too, so W_hh must be large compared with "
+                    "|b_h|. Draw tanh(W_hh * h + b_h) against the line y = h.")
+    return ("Your unit remembers the word over 40 steps and stays down without it, on 90 "
+            "phrases and three vocabularies.")
+
+
+def check_latch_weights(latch_weights, *, strict=False):
+    """Check ``latch_weights(V, not_id) -> (W_xh, W_hh, b_h)`` of a one-unit tanh RNN.
+
+    Shapes: W_xh (V, 1), W_hh (1, 1), b_h (1,). The RNN reads one-hot words (ids in
+    0..V-1, id 0 the padding in front) from h_0 = 0; its last state h_T must be above
+    +0.5 when the word ``not_id`` occurred anywhere in the phrase and below -0.5 when it
+    did not, for phrases of up to 40 words.
+
+    Prints the verdict and returns a CheckResult (truthy when correct); with
+    ``strict=True`` an answer that is not right raises AssertionError instead.
+    """
+    return run_check("latch_weights", _latch_body, latch_weights, strict=strict)
+
+
+# ------------------------------------------------------------------ exercise 3: unrolled
+def _ref_filter(W_xh, W_hh, b_h, T, power_shift=0, reverse=False, transpose=False):
+    """(M (T, D, H), c (H,)) with h_T = sum_t x_t M[t] + c for a linear RNN from h_0 = 0.
+
+    The keywords put in typical mistakes: a power one too high, the powers in the wrong
+    order, the column-vector (maths) layout.
+    """
+    U = W_hh.T if transpose else W_hh
+    powers = [np.linalg.matrix_power(U, k) for k in range(T + 1)]
+    M = np.stack([W_xh @ powers[(t if reverse else T - 1 - t) + power_shift] for t in range(T)])
+    c = b_h @ sum(powers[k] for k in range(T))
+    return M, c
+
+
+def _filter_case(seed, D, H):
+    """W_xh (D, H), W_hh (H, H) far from symmetric with spectral radius 0.8, b_h (H,)."""
+    rng = np.random.default_rng(seed)
+    W_hh = rng.normal(size=(H, H)) + np.triu(rng.normal(size=(H, H)), 1)
+    W_hh *= 0.8 / np.max(np.abs(np.linalg.eigvals(W_hh)))
+    return rng.normal(size=(D, H)), W_hh, rng.normal(size=H)
+
+
+def _filter_body(linear_rnn_filter):
+    for seed, (D, H, T) in enumerate([(3, 4, 5), (2, 3, 1), (4, 4, 7)]):
+        W_xh, W_hh, b_h = _filter_case(700 + seed, D, H)
+        what = f"linear_rnn_filter(W_xh, W_hh, b_h, T={T}) for D={D}, H={H}"
+        want = _ref_filter(W_xh, W_hh, b_h, T)
+        got = as_answer(call(linear_rnn_filter, W_xh, W_hh, b_h, T), want, what, ("M", "c"),
+                        hint=f"M holds one (D, H) matrix per step: shape (T, D, H) = "
+                             f"{(T, D, H)}; c has shape (H,) = {(H,)}.")
+        M_ok, c_ok = want
         mistakes = [
-            ("hs[:, t] holds the state *before* step t (h0 ... h_{T-1}): an off-by-one in time",
-             np.concatenate([h0[:, None], ref[:, :-1]], axis=1),
-             "Compute h from x[:, t] first, then store it: hs[:, t] = new h."),
-            ("every step starts again from h0, so nothing is remembered",
-             np.stack([_ref_step(x[:, t], h0, W_xh, W_hh, b_h) for t in range(T)], 1),
-             "Carry the state: h = rnn_step(x[:, t], h, ...) with the h of the previous step."),
-            ("it uses W_hh transposed", _ref_forward(x, h0, W_xh, W_hh.T, b_h),
-             "Use h @ W_hh, not h @ W_hh.T."),
-            ("it reads the sequence backwards", _ref_forward(x[:, ::-1], h0, W_xh, W_hh, b_h),
-             "Loop t = 0, 1, ..., T-1 over axis 1 of x."),
+            ("every M[t] has one factor W_hh too many (W_xh @ W_hh^(T-t) with t counted "
+             "from 0)", (_ref_filter(W_xh, W_hh, b_h, T, power_shift=1)[0], c_ok),
+             "The last input x[:, T-1] enters h_T directly, with no W_hh at all: M[T-1] = W_xh."),
+            ("the powers run the wrong way: the first input gets the fewest factors W_hh",
+             (_ref_filter(W_xh, W_hh, b_h, T, reverse=True)[0], c_ok),
+             "An input read early passes through every later step: x[:, 0] is multiplied by "
+             "W_hh T-1 times, the last input not at all."),
+            ("it uses the column-vector (maths) layout: powers of W_hh.T",
+             _ref_filter(W_xh, W_hh, b_h, T, transpose=True),
+             "In the code's row layout the state is multiplied on the right, h @ W_hh, so "
+             "the powers are of W_hh itself, on the right: W_xh @ W_hh @ W_hh ..."),
+            ("the bias is counted once: c = b_h", (M_ok, b_h),
+             "b_h is added at every step, and each earlier copy passes through the later "
+             "steps' W_hh too: c = b_h @ (I + W_hh + W_hh^2 + ... )."),
+            ("the bias is counted T times without the factors W_hh: c = T * b_h",
+             (M_ok, T * b_h),
+             "Each copy of b_h added at step t is multiplied by W_hh at every later step, "
+             "like an input."),
         ]
-        diagnose(out, ref, mistakes, what=what, terms=T * (D + H + 1 + ROUNDINGS),
-                 hint="Loop over t in range(T), take x[:, t] (shape (N, D)) and the previous "
-                      "h, and store each new h in hs[:, t].")
-    return ("All hidden states match on 3 test cases (including N = T, where a mixed-up "
-            "batch and time axis would hide).")
+        # entries are sums of up to T products of H-term dot products, of order 1
+        diagnose(got, want, mistakes, what=what, terms=T * (D + H) + ROUNDINGS, scale=1.0,
+                 names=("M", "c"),
+                 hint="Unroll by hand: h_1 = x_1 W_xh + b_h, h_2 = h_1 W_hh + x_2 W_xh + b_h, "
+                      "h_3 = ...; collect what multiplies each x_t, and what is left.")
+    return ("h_T = sum_t x_t @ M[t] + c holds on 3 test cases: the linear RNN is a filter "
+            "whose weight on an input k steps back is W_xh @ W_hh^k.")
 
 
-def check_rnn_forward(rnn_forward, *, strict=False):
-    """Check ``rnn_forward(x, h0, W_xh, W_hh, b_h) -> hs``.
+def check_linear_rnn_filter(linear_rnn_filter, *, strict=False):
+    """Check ``linear_rnn_filter(W_xh, W_hh, b_h, T) -> (M, c)``.
 
-    Shapes: x (N, T, D), h0 (N, H), weights as :func:`check_rnn_step`; returns
-    hs (N, T, H) with hs[:, t] = h_{t+1}, the state after reading x[:, t]
-    (h0 itself is not included).
-
-    Prints the verdict and returns a CheckResult (truthy when correct); with
-    ``strict=True`` an answer that is not right raises AssertionError instead.
-    """
-    return run_check("rnn_forward", _rnn_forward_body, rnn_forward, strict=strict)
-
-
-# ------------------------------------------------------------------ exercise 3
-def _ref_count(D, H, C, T):
-    return D * H + H * H + H + H * C + C
-
-
-_COUNT_MISTAKES = [
-    Formula("it multiplies by T", lambda D, H, C, T: T * _ref_count(D, H, C, T),
-            "The same W_xh, W_hh and b_h are used at every time step (weight sharing), "
-            "so the length of the sequence does not change the count."),
-    Formula("the RNN weights are counted once per step",
-            lambda D, H, C, T: T * (D * H + H * H + H) + H * C + C,
-            "Weights are shared across time: count W_xh, W_hh, b_h once."),
-    Formula("the biases are missing", lambda D, H, C, T: D * H + H * H + H * C,
-            "Add b_h (H numbers) and b_y (C numbers)."),
-    Formula("the output layer is missing", lambda D, H, C, T: D * H + H * H + H,
-            "Add W_hy (H x C) and b_y (C)."),
-    Formula("the recurrent matrix W_hh is missing", lambda D, H, C, T: D * H + H + H * C + C,
-            "W_hh is H x H: every unit of h_{t-1} feeds every unit of h_t."),
-]
-
-
-def _param_count_body(param_count):
-    note = check_counts(
-        param_count, [(14, 8, 2, 5), (3, 16, 5, 20), (100, 32, 1, 500)], _ref_count,
-        _COUNT_MISTAKES, show=lambda D, H, C, T: f"param_count(D={D}, H={H}, C={C}, T={T})",
-        hint="Add up the sizes: W_xh is D x H, W_hh is H x H, b_h has H, W_hy is H x C, "
-             "b_y has C.")
-    return "For D=14, H=8, C=2: 112 + 64 + 8 + 16 + 2 = 202 numbers, whatever T is.", note
-
-
-def check_param_count(param_count, *, strict=False):
-    """Check ``param_count(D, H, C, T) -> int``.
-
-    The model reads T vectors of size D with an RNN of H units and maps the last
-    state to C scores with a dense layer: W_xh (D, H), W_hh (H, H), b_h (H,),
-    W_hy (H, C), b_y (C,). T is there to tempt you: the weights are shared
-    across time, so the count does not depend on it.
+    Shapes: W_xh (D, H), W_hh (H, H), b_h (H,); M (T, D, H) and c (H,) such that a
+    linear RNN, h_t = x_t @ W_xh + h_{t-1} @ W_hh + b_h from h_0 = 0, ends in
+    h_T = sum over t of x[:, t] @ M[t] + c for every input x (N, T, D).
 
     Prints the verdict and returns a CheckResult (truthy when correct); with
     ``strict=True`` an answer that is not right raises AssertionError instead.
     """
-    return run_check("param_count", _param_count_body, param_count, strict=strict)
+    return run_check("linear_rnn_filter", _filter_body, linear_rnn_filter, strict=strict)

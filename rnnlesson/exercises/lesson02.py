@@ -1,192 +1,262 @@
 """Checkers for lesson 02, backpropagation through time.
 
-Three exercises, one checker each:
+Three exercises, each a derivation the lesson does not print, one checker each:
 
-* :func:`check_tanh_backward` for ``tanh_backward(dh, h) -> dz``: the gradient
-  through ``h = tanh(z)``, from the upstream ``dh`` and the *output* ``h``
-  (both (N, H)): ``dz = dh * (1 - h**2)``.
-* :func:`check_bptt_step` for
-  ``bptt_step(dh, x_t, h_prev, h_t, W_xh, W_hh) -> (dx_t, dh_prev, dW_xh, dW_hh, db_h)``:
-  one step back through ``h_t = tanh(x_t @ W_xh + h_prev @ W_hh + b_h)``, where
-  ``dh (N, H)`` is the whole gradient reaching ``h_t``; shapes x_t (N, D),
-  h_prev and h_t (N, H), W_xh (D, H), W_hh (H, H); the gradients have the shapes
-  of what they differentiate (db_h is (H,)).
-* :func:`check_clip_global_norm` for ``clip_global_norm(grads, max_norm) -> list``:
-  new arrays, all scaled by ``max_norm / norm`` when the global norm
-  ``sqrt(sum of all squares)`` exceeds ``max_norm``, returned unchanged otherwise;
-  the input arrays are left alone.
+* :func:`check_initial_state_grad` for ``initial_state_grad(dlogits, x, hs, params) -> dh0``:
+  the gradient of the loss with respect to a *learned* initial state h0 of shape (H,),
+  shared by every sequence of the batch. Inputs as the lesson's ``backward``:
+  ``dlogits (N, C)``, ``x (N, T, D)``, ``hs (N, T + 1, H)`` with ``hs[:, 0] = h0``, and
+  ``params = [W_xh (D, H), W_hh (H, H), b_h (H,), W_hy (H, C), b_y (C,)]``.
+* :func:`check_masked_cross_entropy` for ``masked_cross_entropy(logits, labels, mask) ->
+  (loss, dlogits)``: softmax cross-entropy at every step of a many-to-many model, with
+  padded steps left out: ``logits (N, T, C)``, integer ``labels (N, T)``, ``mask (N, T)``
+  of 1 (a real step) and 0 (padding); the loss is the mean over the real steps only,
+  ``sum(mask * loss_nt) / sum(mask)``, and ``dlogits (N, T, C)`` its gradient.
+* :func:`check_rms_growth` for ``rms_growth(s, H) -> float``: why an initialisation
+  explodes, answered with a number. With W_hh of shape (H, H) drawn with independent
+  N(0, s^2) entries, one step back through a linear RNN, ``delta @ W_hh.T``, multiplies
+  the expected squared norm of ``delta`` by g^2; the answer is g.
 
-Each prints a verdict with a hint and returns a
-:class:`~rnnlesson.exercises.harness.CheckResult`; ``strict=True`` raises ``AssertionError``
-instead when the answer is not right (see :mod:`rnnlesson.exercises.harness`). The
-reference gradients come from :func:`rnnlesson.kernels.rnn_step_backward`.
+The references come from :func:`rnnlesson.kernels.rnn_step_backward` (the gradient) and
+the definitions (the loss, the growth); tests/test_exercises_01_02.py checks them against
+numerical gradients and a Monte Carlo measurement. Each checker prints a verdict with a
+hint and returns a :class:`~rnnlesson.exercises.harness.CheckResult`; ``strict=True``
+raises ``AssertionError`` instead when the answer is not right.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import kernels
-from .harness import ROUNDINGS, Wrong, as_answer, call, diagnose, run_check
-from .lesson01 import _SHAPE_HINT, _ref_step, _step_case
+from .harness import ROUNDINGS, Wrong, as_answer, call, close, diagnose, run_check
 
-__all__ = ["check_tanh_backward", "check_bptt_step", "check_clip_global_norm"]
+__all__ = ["check_initial_state_grad", "check_masked_cross_entropy", "check_rms_growth"]
 
 
-# ------------------------------------------------------------------ exercise 1
-def _tanh_backward_body(tanh_backward):
-    for seed, (N, H) in enumerate([(3, 4), (2, 7), (5, 1)]):
-        rng = np.random.default_rng(300 + seed)
-        h = np.tanh(rng.normal(scale=1.5, size=(N, H)))
-        dh = rng.normal(size=(N, H))
-        what = f"tanh_backward(dh, h) for shape {(N, H)}"
-        want = dh * kernels.ACTIVATIONS["tanh"][1](h)
-        out = as_answer(call(tanh_backward, dh, h), want, what, hint=_SHAPE_HINT)
+# ------------------------------------------------------------------ exercise 1: dL/dh0
+def _h0_case(seed, N, T, D, H, C):
+    """A batch run forward from a shared h0: (dlogits, x, hs, params, h0)."""
+    rng = np.random.default_rng(seed)
+    params = [rng.normal(0, 0.6, (D, H)), rng.normal(0, 0.6, (H, H)), rng.normal(0, 0.2, H),
+              rng.normal(0, 0.6, (H, C)), rng.normal(0, 0.2, C)]
+    x = rng.normal(size=(N, T, D))
+    h0 = rng.uniform(-0.8, 0.8, size=H)
+    hs = np.empty((N, T + 1, H))
+    hs[:, 0] = h0
+    for t in range(1, T + 1):
+        hs[:, t] = kernels.rnn_step_forward(x[:, t - 1], hs[:, t - 1], *params[:3])[0]
+    dlogits = rng.normal(size=(N, C)) / N
+    return dlogits, x, hs, params, h0
+
+
+def _deltas(dlogits, x, hs, params, slope_at=0):
+    """dL/dh_t for t = T, ..., 0, each (N, H), walking back with the kernel.
+
+    ``slope_at=-1`` puts in a typical mistake: the tanh slope taken at h_{t-1}, not h_t.
+    """
+    W_xh, W_hh, _, W_hy, _ = params
+    T = x.shape[1]
+    dh, out = dlogits @ W_hy.T, []
+    for t in range(T, 0, -1):
+        out.append(dh)
+        h_used = hs[:, t + slope_at]
+        cache = kernels.RNNStepCache(x[:, t - 1], hs[:, t - 1], h_used, W_xh, W_hh, "tanh")
+        dh = kernels.rnn_step_backward(dh, cache)[1]
+    out.append(dh)
+    return out            # out[k] = dL/dh_{T-k}; out[-1] = dL/dh_0
+
+
+def _ref_h0_grad(dlogits, x, hs, params):
+    """dL/dh0 (H,) for an h0 shared by the batch: the sum over the batch of dL/dh_0."""
+    return _deltas(dlogits, x, hs, params)[-1].sum(axis=0)
+
+
+def _h0_body(initial_state_grad):
+    for seed, (N, T, D, H, C) in enumerate([(3, 4, 5, 6, 2), (2, 6, 3, 4, 3), (4, 1, 2, 3, 2)]):
+        dlogits, x, hs, params, _ = _h0_case(800 + seed, N, T, D, H, C)
+        what = f"initial_state_grad(...) for N={N}, T={T}, D={D}, H={H}"
+        out = call(initial_state_grad, dlogits, x, hs, params)
+        if out is not None and np.shape(out) == (N, H) and N != H:
+            raise Wrong(f"{what} has shape (N, H) = {(N, H)}: one gradient per sequence.",
+                        "h0 is one vector shared by all N sequences, like a weight: each "
+                        "sequence's gradient adds to it, so sum dL/dh_0 over the batch.")
+        want = _ref_h0_grad(dlogits, x, hs, params)
+        got = as_answer(out, want, what, hint="dL/dh0 has the shape of h0: (H,).")
+        deltas = _deltas(dlogits, x, hs, params)
+        W_xh, W_hh, _, W_hy, _ = params
+        no_slope = dlogits @ W_hy.T @ np.linalg.matrix_power(W_hh.T, T)
         mistakes = [
-            ("it passes dh through unchanged: the tanh derivative is missing", dh,
-             "Multiply by tanh'(z) = 1 - tanh(z)**2 = 1 - h**2."),
-            ("it takes tanh of h again", dh * (1 - np.tanh(h) ** 2),
-             "h is already tanh(z), so tanh'(z) = 1 - h**2 (no second np.tanh)."),
-            ("it uses 1 - h instead of 1 - h**2", dh * (1 - h), "Square h: 1 - h**2."),
-            ("it forgets the upstream gradient dh", 1 - h**2,
-             "Chain rule: dL/dz = dL/dh * dh/dz = dh * (1 - h**2)."),
-            ("it uses the sigmoid's derivative h (1 - h)", dh * h * (1 - h),
-             "For tanh the derivative is 1 - h**2."),
+            ("it stops one step early: it returns dL/dh_1, not dL/dh_0",
+             deltas[-2].sum(axis=0) if T > 0 else None,
+             "h0 enters the first step: go back through step 1 as well, "
+             "dL/dh_0 = (dL/dh_1 * (1 - h_1**2)) @ W_hh.T."),
+            ("the tanh derivative is missing", no_slope.sum(axis=0),
+             "Every step back goes through the tanh first: dz_t = delta_t * (1 - h_t**2), "
+             "then delta_{t-1} = dz_t @ W_hh.T."),
+            ("the tanh slope is taken at h_{t-1} instead of h_t",
+             _deltas(dlogits, x, hs, params, slope_at=-1)[-1].sum(axis=0),
+             "Step t computed h_t = tanh(z_t), so its slope is 1 - h_t**2 = 1 - hs[:, t]**2."),
+            ("it averages over the batch instead of summing", deltas[-1].mean(axis=0),
+             "dlogits already holds the 1/N of the mean loss: add the N sequences' gradients, "
+             "do not divide again."),
         ]
-        # the rounding error of 1 - h**2 scales with dh, not with the (possibly small) product
-        diagnose(out, want, mistakes, what=what, terms=ROUNDINGS,
-                 scale=float(np.max(np.abs(dh))), hint="dL/dz = dh * (1 - h**2), elementwise.")
-    return "dz = dh * (1 - h**2) on 3 test cases."
+        diagnose(got, want, mistakes, what=what, terms=N * T * (H + ROUNDINGS), scale=1.0,
+                 hint="Walk back exactly as backward() does, and keep the last dh: that is "
+                      "dL/dh_0 for every sequence; h0 is shared, so add them up.")
+    return "dL/dh0 matches BPTT on 3 test cases (and T = 1)."
 
 
-def check_tanh_backward(tanh_backward, *, strict=False):
-    """Check ``tanh_backward(dh, h) -> dz`` with h = tanh(z), all arrays (N, H).
+def check_initial_state_grad(initial_state_grad, *, strict=False):
+    """Check ``initial_state_grad(dlogits, x, hs, params) -> dh0`` of shape (H,).
 
-    Prints the verdict and returns a CheckResult (truthy when correct); with
-    ``strict=True`` an answer that is not right raises AssertionError instead.
-    """
-    return run_check("tanh_backward", _tanh_backward_body, tanh_backward, strict=strict)
-
-
-# ------------------------------------------------------------------ exercise 2
-_STEP_NAMES = ("dx_t", "dh_prev", "dW_xh", "dW_hh", "db_h")
-
-
-def _ref_bptt_step(dh, x, h_prev, h, W_xh, W_hh):
-    """The five gradients of one tanh step, from the kernel (shapes as check_bptt_step)."""
-    return kernels.rnn_step_backward(dh, kernels.RNNStepCache(x, h_prev, h, W_xh, W_hh, "tanh"))
-
-
-def _bptt_step_body(bptt_step):
-    for seed, (N, D, H) in enumerate([(3, 4, 5), (2, 3, 3), (4, 6, 2)]):
-        x, h_prev, W_xh, W_hh, b_h = _step_case(400 + seed, N, D, H)
-        h = _ref_step(x, h_prev, W_xh, W_hh, b_h)
-        dh = np.random.default_rng(500 + seed).normal(size=(N, H))
-        what = f"bptt_step(...) for N={N}, D={D}, H={H}"
-        out = call(bptt_step, dh, x, h_prev, h, W_xh, W_hh)
-        ref = _ref_bptt_step(dh, x, h_prev, h, W_xh, W_hh)
-        if isinstance(out, (tuple, list)) and len(out) == 5 and out[4] is not None \
-                and np.shape(out[4]) != (H,):
-            raise Wrong(f"db_h from {what} has shape {np.shape(out[4])}; expected {(H,)}.",
-                        "Sum dz over the batch axis: dz.sum(axis=0).")
-        got = as_answer(out, tuple(ref), what, _STEP_NAMES, hint=_SHAPE_HINT)
-        dz = dh * (1 - h**2)
-        no_deriv = (dh @ W_xh.T, dh @ W_hh.T, x.T @ dh, h_prev.T @ dh, dh.sum(0))
-        transposed = {1: dz @ W_hh, 3: dz.T @ h_prev}
-        for k, name in enumerate(_STEP_NAMES):
-            mistakes = [
-                ("the tanh derivative is missing", no_deriv[k],
-                 "First go back through the tanh: dz = dh * (1 - h_t**2); every other "
-                 "gradient is built from dz, not from dh."),
-                ("a weight is used transposed", transposed.get(k),
-                 "Shapes tell you the order: dh_prev (N, H) = dz (N, H) @ W_hh.T, and "
-                 "dW_hh (H, H) = h_prev.T (H, N) @ dz (N, H)."),
-                ("dW_hh uses h_t where it needs h_prev: an off-by-one in time",
-                 h.T @ dz if k == 3 else None,
-                 "W_hh multiplies the state *entering* the step, so dW_hh = h_prev.T @ dz."),
-            ]
-            diagnose(got[k], ref[k], mistakes, what=f"{name} from {what}",
-                     # inputs and weights are of order 1: so are the terms of every sum
-                     terms=N + D + H + ROUNDINGS, scale=1.0,
-                     hint=f"Write {name} from dz = dh * (1 - h_t**2) and check its shape "
-                          "against the shape of what it differentiates.")
-    return "All five gradients match on 3 test cases."
-
-
-def check_bptt_step(bptt_step, *, strict=False):
-    """Check ``bptt_step(dh, x_t, h_prev, h_t, W_xh, W_hh) -> (dx_t, dh_prev, dW_xh, dW_hh, db_h)``.
-
-    Shapes: dh, h_prev, h_t (N, H); x_t (N, D); W_xh (D, H); W_hh (H, H). Returns
-    gradients of shapes (N, D), (N, H), (D, H), (H, H), (H,).
+    dlogits (N, C) is dL/dlogits, x (N, T, D) the inputs, hs (N, T + 1, H) the states of
+    the forward pass with hs[:, 0] = h0 (one vector of shape (H,) shared by the batch),
+    params = [W_xh, W_hh, b_h, W_hy, b_y] as in lesson 02.
 
     Prints the verdict and returns a CheckResult (truthy when correct); with
     ``strict=True`` an answer that is not right raises AssertionError instead.
     """
-    return run_check("bptt_step", _bptt_step_body, bptt_step, strict=strict)
+    return run_check("initial_state_grad", _h0_body, initial_state_grad, strict=strict)
 
 
-# ------------------------------------------------------------------ exercise 3
-def _ref_clip(grads, max_norm):
-    norm = np.sqrt(sum(float(np.sum(g * g)) for g in grads))
-    scale = max_norm / norm if norm > max_norm else 1.0
-    return [g * scale for g in grads], norm
+# ------------------------------------------------------------------ exercise 2: masked loss
+def _log_softmax(logits):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 
 
-def _joined(arrays):
-    """All the arrays' entries in one flat array, to compare a list of gradients at once."""
-    return np.concatenate([np.ravel(a) for a in arrays])
+def _onehot(labels, C):
+    return np.eye(C)[labels]
 
 
-def _clip_body(clip_global_norm):
-    rng = np.random.default_rng(600)
-    shapes = [(4, 3), (3, 3), (3,)]
-    cases = [([rng.normal(scale=3.0, size=s) for s in shapes], 1.0),   # clipped
-             ([rng.normal(scale=0.1, size=s) for s in shapes], 5.0),   # left alone
-             ([rng.normal(scale=2.0, size=s) for s in shapes], 2.5)]   # clipped
-    for grads, max_norm in cases:
-        want, norm = _ref_clip(grads, max_norm)
-        what = f"clip_global_norm(grads, max_norm={max_norm}) (global norm {norm:.3g})"
-        out = call(clip_global_norm, grads, max_norm)
-        if out is None:
-            raise Wrong(f"{what} returned None.",
-                        "Return the list of clipped arrays (new arrays, not the inputs modified).")
-        if not isinstance(out, (list, tuple)) or len(out) != len(grads):
-            raise Wrong(f"{what} should return a list of {len(grads)} arrays; got "
-                        f"{type(out).__name__}.", "Return one array per gradient.")
-        got = as_answer(tuple(out), tuple(want), what)
-        flat = _joined(got)
+def _ref_masked(logits, labels, mask):
+    """(loss (), dlogits (N, T, C)): the mean cross-entropy over the steps where mask = 1."""
+    log_p = _log_softmax(logits)
+    losses = -np.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]   # (N, T)
+    count = mask.sum()
+    dlogits = mask[..., None] * (np.exp(log_p) - _onehot(labels, logits.shape[-1])) / count
+    return np.array((mask * losses).sum() / count), dlogits
+
+
+def _masked_case(seed, N, T, C):
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(scale=2.0, size=(N, T, C))
+    labels = rng.integers(0, C, size=(N, T))
+    lengths = rng.integers(1, T + 1, size=N)
+    lengths[0] = T                                  # one full row, one of length 1
+    lengths[-1] = 1
+    mask = (np.arange(T) < lengths[:, None]).astype(np.float64)   # real steps first
+    return logits, labels, mask
+
+
+def _masked_body(masked_cross_entropy):
+    for seed, (N, T, C) in enumerate([(4, 6, 3), (3, 5, 5), (5, 3, 2)]):
+        logits, labels, mask = _masked_case(900 + seed, N, T, C)
+        what = f"masked_cross_entropy(...) for N={N}, T={T}, C={C}"
+        want = _ref_masked(logits, labels, mask)
+        out = call(masked_cross_entropy, logits, labels, mask)
+        got = as_answer(tuple(out) if isinstance(out, list) else out, want, what,
+                        ("loss", "dlogits"),
+                        hint="loss is one number; dlogits has the shape of logits, (N, T, C).")
+        log_p = _log_softmax(logits)
+        losses = -np.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
+        diff = np.exp(log_p) - _onehot(labels, C)
+        m, count = mask[..., None], mask.sum()
+        per_row = mask.sum(axis=1)
         mistakes = [
-            ("it clips each entry to [-max_norm, max_norm] (elementwise clipping), which "
-             "changes the gradient's direction",
-             _joined(np.clip(g, -max_norm, max_norm) for g in grads),
-             "Compute one number, norm = sqrt(sum of g**2 over all arrays), and scale "
-             "every array by the same max_norm / norm."),
-            ("it clips each array by its own norm, so the arrays are scaled differently and "
-             "the overall direction changes",
-             _joined(g * min(1.0, max_norm / np.linalg.norm(g)) for g in grads),
-             "Use one global norm over all the arrays together."),
-            ("it rescales even when the norm is already below max_norm",
-             _joined(g * max_norm / norm for g in grads),
-             "Only scale when norm > max_norm; otherwise return the arrays unchanged."),
+            ("it divides by N * T, counting the padded steps",
+             ((mask * losses).sum() / (N * T), m * diff / (N * T)),
+             "The mean is over the real steps only: divide by mask.sum(), the number of them."),
+            ("the padded steps still get a gradient", (want[0], diff / count),
+             "A step the loss leaves out has no effect on it: multiply the gradient by the "
+             "mask too (mask[..., None])."),
+            ("it averages each sequence over its own steps, then over the batch",
+             (np.mean((mask * losses).sum(axis=1) / per_row),
+              m * diff / (N * per_row[:, None, None])),
+             "That weights a step of a short sequence more than a step of a long one. Here "
+             "every real step counts the same: sum(mask * loss) / sum(mask)."),
+            ("the gradient lacks the 1/sum(mask) of the mean", (want[0], m * diff),
+             "The loss is divided by mask.sum(), so each entry of its gradient is too."),
         ]
-        diagnose(flat, _joined(want), mistakes, what=what,
-                 terms=sum(g.size for g in grads) + ROUNDINGS,
-                 hint="scale = max_norm / norm if norm > max_norm else 1, "
-                      "with norm = sqrt(sum(np.sum(g**2) for g in grads)).")
-    return "One global scale, applied only when needed, inputs untouched (3 test cases)."
+        diagnose(got, want, mistakes, what=what, terms=N * T * C + ROUNDINGS, scale=1.0,
+                 names=("loss", "dlogits"),
+                 hint="At a real step the gradient is (p - onehot(label)) divided by the "
+                      "number of real steps; at a padded step it is 0.")
+    return "The masked mean and its gradient are right on 3 test cases, with rows of length 1 to T."
 
 
-def check_clip_global_norm(clip_global_norm, *, strict=False):
-    """Check ``clip_global_norm(grads, max_norm) -> list`` of new, clipped arrays.
+def check_masked_cross_entropy(masked_cross_entropy, *, strict=False):
+    """Check ``masked_cross_entropy(logits, labels, mask) -> (loss, dlogits)``.
 
-    ``grads`` is a list of arrays of any shapes (e.g. dW_xh (D, H), dW_hh (H, H),
-    db_h (H,)). If their global norm sqrt(sum of all squared entries) exceeds
-    ``max_norm``, every array is multiplied by max_norm / norm (one scale for all,
-    so the direction is kept); otherwise they come back unchanged. The input
-    arrays must not be modified.
+    logits (N, T, C), labels (N, T) integers in 0..C-1, mask (N, T) of 0.0 and 1.0.
+    loss = sum over n, t of mask[n, t] * (-log softmax(logits[n, t])[labels[n, t]]),
+    divided by mask.sum(); dlogits (N, T, C) = dloss/dlogits.
 
     Prints the verdict and returns a CheckResult (truthy when correct); with
     ``strict=True`` an answer that is not right raises AssertionError instead.
     """
-    return run_check("clip_global_norm", _clip_body, clip_global_norm, strict=strict)
+    return run_check("masked_cross_entropy", _masked_body, masked_cross_entropy, strict=strict)
 
+
+# ------------------------------------------------------------------ exercise 3: a number
+def _ref_growth(s, H):
+    """The RMS growth of ||v W^T|| / ||v|| for W with iid N(0, s^2) entries: s sqrt(H)."""
+    return s * math.sqrt(H)
+
+
+def measured_growth(s, H, n=2000, seed=0):
+    """The same growth measured: sqrt(mean ||v W^T||^2 / ||v||^2) over n random W."""
+    rng = np.random.default_rng(seed)
+    v = rng.normal(size=H)
+    W = rng.normal(0.0, s, size=(n, H, H))
+    return float(np.sqrt(np.mean(np.sum((W @ v) ** 2, axis=1)) / (v @ v)))
+
+
+def _growth_body(rms_growth):
+    cases = [(0.1, 16), (1.5, 16), (0.5, 32), (1.0, 1), (0.02, 400)]
+    for s, H in cases:
+        what = f"rms_growth(s={s}, H={H})"
+        out = call(rms_growth, s, H)
+        try:
+            got = float(out)
+        except (TypeError, ValueError):
+            raise Wrong(f"{what} returned {out!r}, not a number.",
+                        "Return one float: the growth factor per step.") from None
+        want = _ref_growth(s, H)
+        if close(got, want, terms=ROUNDINGS):
+            continue
+        for label, value, hint in [
+            ("s * H: the standard deviations were added", s * H,
+             "Independent terms add their *variances*, not their standard deviations: "
+             "a sum of H terms of variance s^2 v_i^2 has variance s^2 ||v||^2."),
+            ("s: the number of units H is missing", s,
+             "Each of the H entries of v W^T is a sum over H terms: the squared norm adds "
+             "up H such entries."),
+            ("s**2 * H: that is the growth of the squared norm", s**2 * H,
+             "The question asks for the factor on the norm itself: the square root."),
+            ("s / sqrt(H)", s / math.sqrt(H),
+             "More units make the product larger, not smaller: count the terms again."),
+        ]:
+            if close(got, value, terms=ROUNDINGS) and not close(value, want, terms=ROUNDINGS):
+                raise Wrong(f"{what} = {got:.4g}, expected {want:.4g}: it equals {label}.", hint)
+        raise Wrong(f"{what} = {got:.4g}, expected {want:.4g}.",
+                    "Write one entry of v W^T as a sum over i of v_i W_ji; its variance is the "
+                    "sum of the terms' variances; then add up the H entries.")
+    return (f"g = s * sqrt(H). Measured over 2000 random 16 x 16 matrices with s = 1.5: "
+            f"{measured_growth(1.5, 16):.2f} (predicted 6.00): section 6's big initialisation "
+            "multiplies the gradient by about 6 at every step.")
+
+
+def check_rms_growth(rms_growth, *, strict=False):
+    """Check ``rms_growth(s, H) -> float``: the root-mean-square factor g by which one
+    step back through a linear RNN, ``delta @ W_hh.T``, multiplies the norm of delta
+    (1, H), for W_hh (H, H) with independent N(0, s^2) entries:
+    E ||delta W_hh^T||^2 = g^2 ||delta||^2.
+
+    Prints the verdict and returns a CheckResult (truthy when correct); with
+    ``strict=True`` an answer that is not right raises AssertionError instead.
+    """
+    return run_check("rms_growth", _growth_body, rms_growth, strict=strict)

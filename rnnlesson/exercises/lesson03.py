@@ -6,12 +6,15 @@ Three exercises, one checker each:
   of weights of a ``'simple_rnn'``, ``'lstm'``, ``'gru'`` (Keras's ``reset_after=True``),
   ``'dense'`` or ``'embedding'`` layer (for an embedding, ``input_dim`` is the vocabulary
   size V and ``units`` the vector size E).
-* :func:`check_output_shape` for ``output_shape(input_shape, units, return_sequences) ->
-  tuple``: what a recurrent layer with ``units`` hidden units returns for an input of
-  shape ``(N, T, D)``.
-* :func:`check_return_sequences` for ``choose_return_sequences(n_recurrent) -> list[bool]``:
-  the ``return_sequences`` flag of each layer in a stack of ``n_recurrent`` recurrent
-  layers followed by one ``Dense`` layer that classifies the whole sequence.
+  The warm-up: the lesson gives every formula. Hints are picked by the mistaken formula
+  that fits the answers on every case, so D = H cannot confuse them.
+* :func:`check_embedding_backward` for ``embedding_backward(ids, dout, V) -> dE``: a
+  derivation, the gradient of the lookup table ``E (V, E_dim)`` from the gradient of the
+  looked-up vectors ``dout (N, T, E_dim)``, with words that occur more than once.
+* :func:`check_bce_with_logits` for ``bce_with_logits(z, y) -> (loss, dz)``: a
+  derivation, the binary cross-entropy of ``sigmoid(z)`` (the model's last layer) and its
+  gradient with respect to the logits ``z (N, 1)``, computed so that it stays finite for
+  confident logits.
 
 Each prints a verdict with a hint and returns a
 :class:`~rnnlesson.exercises.harness.CheckResult`; ``strict=True`` raises ``AssertionError``
@@ -20,9 +23,12 @@ instead when the answer is not right (see :mod:`rnnlesson.exercises.harness`).
 
 from __future__ import annotations
 
-from .harness import Formula, Wrong, call, check_counts, run_check
+import numpy as np
 
-__all__ = ["check_layer_param_count", "check_output_shape", "check_return_sequences"]
+from .. import kernels
+from .harness import ROUNDINGS, Formula, Wrong, as_answer, call, check_counts, diagnose, run_check
+
+__all__ = ["check_layer_param_count", "check_embedding_backward", "check_bce_with_logits"]
 
 
 def _reference_count(layer: str, d: int, h: int) -> int:
@@ -122,85 +128,135 @@ def check_layer_param_count(param_count, *, strict=False):
     return run_check("param_count", _layer_param_count_body, param_count, strict=strict)
 
 
-def _output_shape_body(output_shape):
-    cases = [((32, 500, 32), 32, False), ((32, 500, 32), 32, True), ((1, 8, 18), 64, True),
-             ((None, 50, 1), 16, False), ((None, 50, 1), 16, True), ((7, 1, 3), 5, True)]
-    for shape, units, rs in cases:
-        got = call(output_shape, shape, units, rs)
-        n, t, d = shape
-        want = (n, t, units) if rs else (n, units)
-        show = f"output_shape{(shape, units, rs)}"
-        if got is None:
-            raise Wrong(f"{show} returned None.", "Did you forget the `return` statement?")
-        try:
-            got_t = tuple(got)
-        except TypeError:
-            raise Wrong(f"{show} returned {got!r}; expected a tuple such as (32, 500, 16).",
-                        "Return a tuple.") from None
-        if got_t == want:
-            continue
-        if rs and got_t == (n, units):
-            raise Wrong(f"{show} = {got_t}, expected {want}: with return_sequences=True the "
-                        "time axis stays.",
-                        "return_sequences=True returns h_1 ... h_T: one vector per step.")
-        if not rs and got_t == (n, t, units):
-            raise Wrong(f"{show} = {got_t}, expected {want}: by default only the last state "
-                        "comes out.", "return_sequences=False returns h_T alone, shape (N, units).")
-        if got_t in ((n, t, d), (n, d)):
-            raise Wrong(f"{show} = {got_t}, expected {want}: the feature size D of the input "
-                        "does not survive the layer.",
-                        "A recurrent layer's output has `units` features, whatever D is.")
-        raise Wrong(f"{show} = {got_t}, expected {want}.",
-                    "Batch first: (N, T, units) with the time axis, (N, units) without.")
-    return "Your shapes match the layer's compute_output_shape on six cases."
+# ------------------------------------------------------------------ exercise 2: embedding
+def _ref_embedding_backward(ids, dout, V):
+    """dL/dE (V, E): each position's gradient dout[n, t] (E,) added to row ids[n, t]."""
+    dE = np.zeros((V, dout.shape[-1]))
+    np.add.at(dE, ids, dout)        # unbuffered: a word seen twice gets both gradients
+    return dE
 
 
-def check_output_shape(output_shape, *, strict=False):
-    """Check ``output_shape(input_shape, units, return_sequences) -> tuple``.
-
-    ``input_shape`` is (N, T, D) (N may be None); the answer is (N, T, units) with
-    ``return_sequences=True`` and (N, units) without.
-
-    Prints the verdict and returns a CheckResult (truthy when correct); with
-    ``strict=True`` an answer that is not right raises AssertionError instead.
-    """
-    return run_check("output_shape", _output_shape_body, output_shape, strict=strict)
+def _embedding_case(seed, N, T, V, E):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, V, size=(N, T))
+    ids[0, :2] = 0                   # padding in front, as pad_sequences writes it
+    ids[0, -2:] = ids[1, -1] = 3     # one word twice in a row, and again in another row
+    return ids, rng.normal(size=(N, T, E))
 
 
-def _return_sequences_body(choose_return_sequences):
-    for n in (1, 2, 3, 4):
-        got = call(choose_return_sequences, n)
-        want = [True] * (n - 1) + [False]
-        show = f"choose_return_sequences({n})"
-        if got is None:
-            raise Wrong(f"{show} returned None.", "Did you forget the `return` statement?")
-        try:
-            got_l = [bool(v) for v in got]
-        except TypeError:
-            raise Wrong(f"{show} returned {got!r}; expected a list of True/False.",
-                        "Return a list such as [True, False].") from None
-        if got_l == want:
-            continue
-        if len(got_l) != n:
-            raise Wrong(f"{show} has {len(got_l)} flags; expected {n}, one per recurrent layer.",
-                        "One flag for each layer.")
-        if got_l and got_l[-1]:
-            raise Wrong(f"{show} = {got_l}: the last recurrent layer returns the whole "
-                        "sequence, so Dense would classify every time step instead of the "
-                        "review.",
-                        "The last recurrent layer hands one vector (h_T) to Dense: False.")
-        raise Wrong(f"{show} = {got_l}, expected {want}: a recurrent layer that feeds another "
-                    "recurrent layer must hand it the whole sequence.",
-                    "Every layer but the last needs return_sequences=True; otherwise the next "
-                    "one gets (N, H) and raises the shape error you saw.")
-    return "Every recurrent layer but the last returns sequences, for stacks of 1 to 4."
+def _embedding_body(embedding_backward):
+    for seed, (N, T, V, E) in enumerate([(3, 6, 8, 4), (2, 9, 5, 3), (4, 5, 12, 2)]):
+        ids, dout = _embedding_case(1000 + seed, N, T, V, E)
+        what = f"embedding_backward(ids, dout, V={V}) for N={N}, T={T}, E={E}"
+        out = call(embedding_backward, ids, dout, V)
+        if out is not None and np.shape(out) == (N, T, E):
+            raise Wrong(f"{what} has the shape of dout, (N, T, E) = {(N, T, E)}.",
+                        "The gradient of the table has the table's shape, (V, E): one row "
+                        "per word of the vocabulary.")
+        want = _ref_embedding_backward(ids, dout, V)
+        got = as_answer(out, want, what, hint=f"dL/dE has the shape of the table, (V, E) = "
+                                              f"{(V, E)}.")
+        last_wins = np.zeros((V, E))
+        last_wins[ids] = dout
+        no_padding = want.copy()
+        no_padding[0] = 0.0
+        counts = np.bincount(ids.ravel(), minlength=V)[:, None]
+        mistakes = [
+            ("a word that occurs more than once gets only one of its gradients (`dE[ids] = "
+             "dout` or `dE[ids] += dout`)", last_wins,
+             "With repeated indices, numpy's fancy-index assignment (and `+=`) writes each row "
+             "once, the last value wins. Add them all: np.add.at(dE, ids, dout), or a loop."),
+            ("the padding row 0 gets no gradient", no_padding,
+             "This Embedding has no mask: id 0 is looked up like any other word, so its row "
+             "is trained too (lesson 01, section 5: the padding is a word)."),
+            ("each row is the *mean* of its word's gradients",
+             np.divide(want, counts, out=np.zeros_like(want), where=counts > 0),
+             "The loss adds up the contributions of every position where the word occurs: "
+             "their gradients add, they are not averaged."),
+        ]
+        diagnose(got, want, mistakes, what=what, terms=N * T + ROUNDINGS, scale=1.0,
+                 hint="Row v of dL/dE is the sum of dout[n, t] over every position with "
+                      "ids[n, t] == v; rows of words that do not occur are 0.")
+    return ("Every row collects the gradients of all the positions where its word occurs, "
+            "repeated words and padding included.")
 
 
-def check_return_sequences(choose_return_sequences, *, strict=False):
-    """Check ``choose_return_sequences(n_recurrent) -> list[bool]`` for stacks of 1 to 4.
+def check_embedding_backward(embedding_backward, *, strict=False):
+    """Check ``embedding_backward(ids, dout, V) -> dE``.
+
+    ids (N, T) integer word ids in 0..V-1, dout (N, T, E) the gradient of the loss with
+    respect to the looked-up vectors E[ids]; returns dL/dE of shape (V, E).
 
     Prints the verdict and returns a CheckResult (truthy when correct); with
     ``strict=True`` an answer that is not right raises AssertionError instead.
     """
-    return run_check("choose_return_sequences", _return_sequences_body,
-                     choose_return_sequences, strict=strict)
+    return run_check("embedding_backward", _embedding_body, embedding_backward, strict=strict)
+
+
+# ------------------------------------------------------------------ exercise 3: sigmoid + BCE
+def _ref_bce(z, y):
+    """(mean binary cross-entropy of sigmoid(z) and y, dL/dz), z and y (N, 1), computed stably."""
+    loss = np.mean(np.logaddexp(0.0, z) - y * z)       # -log sigmoid(z) = log(1 + e^-z)
+    return np.array(loss), (kernels.sigmoid(z) - y) / z.shape[0]
+
+
+def _bce_case(seed, N, big=False):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(scale=2.0, size=(N, 1))
+    y = rng.integers(0, 2, size=(N, 1)).astype(np.float64)
+    if big:          # a confident model: sigmoid(z) rounds to 0 or 1 in float64
+        z[:3, 0] = [50.0, -60.0, 45.0]
+        y[:3, 0] = [0.0, 1.0, 1.0]
+    return z, y
+
+
+def _bce_body(bce_with_logits):
+    for seed, (N, big) in enumerate([(6, False), (9, False), (5, True)]):
+        z, y = _bce_case(1100 + seed, N, big)
+        what = f"bce_with_logits(z, y) for N={N}" + (" with logits up to |z| = 60" if big else "")
+        out = call(bce_with_logits, z, y)
+        if big and isinstance(out, (tuple, list)) and len(out) == 2 and \
+                not np.all(np.isfinite(np.asarray(out[0], dtype=np.float64))):
+            raise Wrong(f"{what}: the loss is {out[0]}: log(sigmoid(z)) overflowed.",
+                        "For |z| = 50, sigmoid(z) rounds to exactly 1 (or 0) and log(1 - p) "
+                        "is -inf. Write the loss with z itself: -log sigmoid(z) = "
+                        "log(1 + e^-z) = np.logaddexp(0, -z), and 1 - sigmoid(z) = sigmoid(-z).")
+        want = _ref_bce(z, y)
+        got = as_answer(tuple(out) if isinstance(out, list) else out, want, what, ("loss", "dz"),
+                        hint="loss is one number; dz has the shape of z, (N, 1).")
+        p = kernels.sigmoid(z)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dp = (p - y) / (p * (1 - p)) / N
+        mistakes = [
+            ("dz is dL/dp: the sigmoid's derivative is missing",
+             (want[0], dp if np.all(np.isfinite(dp)) else None),
+             "z reaches the loss through p = sigmoid(z), with dp/dz = p (1 - p): chain it. "
+             "It cancels the denominator of dL/dp, and what is left is very simple."),
+            ("the sign is flipped: y - p", (want[0], (y - p) / N),
+             "Gradient descent moves z against dL/dz; for y = 1 the loss falls as z grows, "
+             "so dL/dz must be negative there."),
+            ("dz misses the 1/N of the mean", (want[0], p - y),
+             "The loss is the mean over the N examples, so each one's gradient is divided by N."),
+            ("dz has an extra factor p (1 - p), as the squared error would",
+             (want[0], (p - y) * p * (1 - p) / N),
+             "With cross-entropy the factor p (1 - p) of the sigmoid cancels against dL/dp."),
+        ]
+        diagnose(got, want, mistakes, what=what, terms=N + ROUNDINGS, scale=1.0,
+                 names=("loss", "dz"),
+                 hint="Write l = -[y log p + (1 - y) log(1 - p)] with p = sigmoid(z), take "
+                      "dl/dp, multiply by dp/dz = p (1 - p), and divide by N for the mean.")
+    return ("dL/dz = (sigmoid(z) - y) / N, and a loss that stays finite for confident logits: "
+            "what Keras's binary_crossentropy computes.")
+
+
+def check_bce_with_logits(bce_with_logits, *, strict=False):
+    """Check ``bce_with_logits(z, y) -> (loss, dz)``.
+
+    z (N, 1) the logits of Dense(1) before the sigmoid, y (N, 1) labels of 0.0 and 1.0;
+    loss = mean over n of -[y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))], one number
+    that stays finite for logits as large as |z| = 60; dz = dloss/dz, shape (N, 1).
+
+    Prints the verdict and returns a CheckResult (truthy when correct); with
+    ``strict=True`` an answer that is not right raises AssertionError instead.
+    """
+    return run_check("bce_with_logits", _bce_body, bce_with_logits, strict=strict)

@@ -2,16 +2,18 @@
 
 Three exercises, each a function the learner writes in the notebook:
 
-* ``lstm_gates(a)``: slice the fused pre-activations ``a`` of shape (N, 4H) into the
-  four gates in Keras's order i, f, c, o and apply their nonlinearities.
 * ``lstm_step_forward(x, h_prev, c_prev, kernel, recurrent_kernel, bias)``: one LSTM
-  time step with fused weights, returning ``(h, c)``.
-* ``cell_state_backward(dh, dc_next, c, c_prev, i, f, g, o)``: the backward step through
-  the cell state, returning ``(dc_prev, da)`` with ``da`` the gradient of the fused
-  pre-activations (N, 4H).
+  time step with fused weights, returning ``(h, c)`` (the warm-up: the lesson writes
+  this step out).
+* ``forget_bias_for(keep, steps)``: a design question answered with a number, the
+  forget-gate bias that lets the fraction ``keep`` of the gradient survive ``steps``
+  steps along the cell state. Graded by that property, through the LSTM's backward step.
+* ``gru_gates_backward(dh, h_prev, z, r, hh, u_h)``: a derivation, the backward pass
+  of the GRU's gates (Keras's ``reset_after=True``): the gradients ``(da, du)`` of the
+  input and recurrent parts of the three pre-activations, each (N, 3H).
 
 Each checker runs the learner's function on small seeded cases, compares it with the
-reference in :mod:`rnnlesson.kernels` (``lstm_step_forward`` and ``lstm_step_backward``),
+reference in :mod:`rnnlesson.kernels` (the LSTM and GRU steps, forward and backward),
 and when the answer matches a typical mistake, names it. It prints a verdict with a hint
 and returns a :class:`~rnnlesson.exercises.harness.CheckResult`; ``strict=True`` raises
 ``AssertionError`` instead when the answer is not right (see
@@ -23,9 +25,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from .harness import ROUNDINGS, as_answer, call, diagnose, run_check
+from .harness import ROUNDINGS, Wrong, as_answer, call, diagnose, run_check
 
-__all__ = ["check_lstm_gates", "check_lstm_step_forward", "check_cell_state_backward"]
+__all__ = ["check_lstm_step_forward", "check_forget_bias", "check_gru_gates_backward"]
 
 _SHAPES_HINT = ("Print the shapes of your arrays. Inputs are batch first: x is (N, D), h and c "
                 "are (N, H), the kernel is (D, 4H), the recurrent kernel (H, 4H).")
@@ -48,19 +50,6 @@ def _ref_step(x, h_prev, c_prev, kernel, recurrent_kernel, bias):
     return h, c
 
 
-def _ref_cell_backward(dh, dc_next, c, c_prev, i, f, g, o):
-    """Reference: ``(dc_prev (N, H), da (N, 4H))`` from the kernel's backward step.
-
-    The kernel returns dL/dW = x^T da rather than da itself; with x the identity (N, N),
-    one one-hot input per sample, that product is da. The weights play no part in either.
-    """
-    N, H = c.shape
-    cache = kernels.LSTMStepCache(np.eye(N), np.zeros((N, H)), c_prev, i, f, g, o, np.tanh(c),
-                                  np.zeros((N, 4 * H)), np.zeros((H, 4 * H)))
-    _, _, dc_prev, da, _, _ = kernels.lstm_step_backward(dh, dc_next, cache)
-    return dc_prev, da
-
-
 def _cases(seed, shapes):
     rng = np.random.default_rng(seed)
     return [tuple(rng.normal(0.0, 1.0, s) for s in case) for case in shapes]
@@ -72,58 +61,7 @@ def _blocks(a):
     return [a[:, k * H:(k + 1) * H] for k in range(4)]
 
 
-# ---------------------------------------------------------------- exercise 1: gates
-_GATE_NAMES = ("i (input gate)", "f (forget gate)", "g (cell candidate)", "o (output gate)")
-
-
-def _gates_body(lstm_gates):
-    for (a,) in _cases(40, [((3, 8),), ((2, 20),), ((1, 4),)]):
-        N, H = a.shape[0], a.shape[1] // 4
-        what = f"lstm_gates(a) for N={N}, H={H}"
-        want = _ref_gates(a)
-        got = as_answer(call(lstm_gates, a, hint=_SHAPES_HINT), want, what, ("i", "f", "g", "o"),
-                        hint=_SHAPES_HINT)
-        s = _blocks(a)
-        inter = [a.reshape(N, H, 4)[:, :, k] for k in range(4)]
-        mistakes = [
-            ("the order i, f, o, g (as in some courses) instead of Keras's i, f, c, o",
-             (_sigmoid(s[0]), _sigmoid(s[1]), np.tanh(s[3]), _sigmoid(s[2])),
-             "Keras and rnnlesson store the blocks as [i | f | c | o]: the cell candidate is "
-             "the third block, a[:, 2*H:3*H], and the output gate the last."),
-            ("the order f, i, c, o (input and forget gates swapped)",
-             (_sigmoid(s[1]), _sigmoid(s[0]), np.tanh(s[2]), _sigmoid(s[3])),
-             "The input gate is the first block a[:, :H], the forget gate the second."),
-            ("no nonlinearities (raw slices)", tuple(s),
-             "The gates i, f, o go through a sigmoid; the candidate g through tanh."),
-            ("a sigmoid on all four blocks", tuple(_sigmoid(b) for b in s),
-             "The cell candidate g uses tanh, so it can be negative as well as positive."),
-            ("a tanh on all four blocks", tuple(np.tanh(b) for b in s),
-             "The gates i, f, o use a sigmoid, so they lie between 0 and 1."),
-            ("interleaved slicing (a.reshape(N, H, 4)) instead of four contiguous blocks",
-             (_sigmoid(inter[0]), _sigmoid(inter[1]), np.tanh(inter[2]), _sigmoid(inter[3])),
-             "The blocks are contiguous: a[:, 0:H], a[:, H:2*H], a[:, 2*H:3*H], a[:, 3*H:4*H]."),
-        ]
-        diagnose(got, want, mistakes, what=what, terms=ROUNDINGS, names=_GATE_NAMES,
-                 hint="Slice a into four blocks of H columns, [i | f | c | o]; sigmoid for "
-                      "i, f, o and tanh for g.")
-    return ("Four contiguous blocks in the order i, f, c, o, with sigmoid gates and a tanh "
-            "candidate.")
-
-
-def check_lstm_gates(lstm_gates, *, strict=False):
-    """Check ``lstm_gates(a) -> (i, f, g, o)``.
-
-    ``a`` holds the fused pre-activations, shape (N, 4H), in Keras's order i, f, c, o;
-    each returned gate has shape (N, H): sigmoid for i, f, o and tanh for the cell
-    candidate g.
-
-    Prints the verdict and returns a CheckResult (truthy when correct); with
-    ``strict=True`` an answer that is not right raises AssertionError instead.
-    """
-    return run_check("lstm_gates", _gates_body, lstm_gates, strict=strict)
-
-
-# ---------------------------------------------------------------- exercise 2: step forward
+# ---------------------------------------------------------------- exercise 1: step forward
 def _step_body(lstm_step_forward):
     # D != H in every case, so a transposed weight cannot hide behind a square shape
     shapes = [((3, 5), (3, 4), (3, 4), (5, 16), (4, 16), (16,)),
@@ -175,69 +113,166 @@ def check_lstm_step_forward(lstm_step_forward, *, strict=False):
     return run_check("lstm_step_forward", _step_body, lstm_step_forward, strict=strict)
 
 
-# ---------------------------------------------------------------- exercise 3: backward
-def _cell_backward_body(cell_state_backward):
-    rng = np.random.default_rng(42)
-    for N, H in [(3, 4), (2, 5), (1, 3)]:
-        dh, dc_next, c_prev = (rng.normal(size=(N, H)) for _ in range(3))
-        i, f, g, o = _ref_gates(rng.normal(size=(N, 4 * H)))
-        c = f * c_prev + i * g
-        args = (dh, dc_next, c, c_prev, i, f, g, o)
-        what = f"cell_state_backward(...) for N={N}, H={H}"
-        want = _ref_cell_backward(*args)
-        got = as_answer(call(cell_state_backward, *args, hint=_SHAPES_HINT), want, what,
-                        ("dc_prev", "da"), hint="dc_prev has the shape of c, (N, H); da "
-                        "stacks the four gates' gradients side by side, (N, 4H).")
-        tc = np.tanh(c)
-        dc_notanh = dc_next + dh * o               # forgot tanh'(c)
-        dc_full = dc_next + dh * o * (1 - tc ** 2)
-
-        def da_from(dc, di_fac=i * (1 - i), df_fac=f * (1 - f), dg_fac=1 - g ** 2,
-                    do_fac=o * (1 - o), _v=(dh, tc, c_prev, i, g)):
-            dh_, tc_, c_prev_, i_, g_ = _v
-            return np.concatenate([dc * g_ * di_fac, dc * c_prev_ * df_fac, dc * i_ * dg_fac,
-                                   dh_ * tc_ * do_fac], axis=1)
-
-        da_ok = want[1]
-        mistakes = [
-            ("dL/dc_t misses the path through h_t = o * tanh(c_t)",
-             (dc_next * f, da_from(dc_next)),
-             "c_t feeds the next step AND this step's output, so dc = dc_next + dh * o * "
-             "(1 - tanh(c)**2)."),
-            ("the tanh derivative on the path through h_t is missing",
-             (dc_notanh * f, da_from(dc_notanh)),
-             "h = o * tanh(c), so dh reaches c as dh * o * (1 - tanh(c)**2)."),
-            ("the sigmoid derivatives of the gates are missing",
-             (dc_full * f, da_from(dc_full, 1, 1, 1 - g ** 2, 1)),
-             "Each gate went through a sigmoid s: multiply by s * (1 - s), e.g. di * i * (1 - i)."),
-            ("the tanh derivative of the cell candidate is missing",
-             (dc_full * f, da_from(dc_full, dg_fac=1)),
-             "The candidate is g = tanh(a_c), so dL/da_c = dL/dg * (1 - g**2)."),
-            ("the blocks of da are in the order i, f, o, g",
-             (dc_full * f, np.concatenate([da_ok[:, :2 * H], da_ok[:, 3 * H:],
-                                           da_ok[:, 2 * H:3 * H]], axis=1)),
-             "Stack the four gradients in Keras's order [da_i | da_f | da_c | da_o]."),
-            ("dc_prev multiplied by the input gate instead of the forget gate",
-             (dc_full * i, da_ok),
-             "c_t = f * c_prev + i * g, so dL/dc_prev = dL/dc_t * f."),
-        ]
-        diagnose(got, want, mistakes, what=what, terms=2 * ROUNDINGS, names=("dc_prev", "da"),
-                 hint="First dc = dc_next + dh * o * (1 - tanh(c)**2), then each gate's "
-                      "gradient from dc, through its own nonlinearity.")
-    return ("dc_prev = dc * f carries the gradient back along the additive path, scaled only "
-            "by the forget gate.")
+# ---------------------------------------------------------------- exercise 2: forget bias
+def _cell_path_gain(b_f, steps):
+    """How much of dL/dc_T reaches c_{T-steps} along the cell state of a one-unit LSTM whose
+    weights are all zero and whose forget bias is b_f (the kernel's backward, step by step)."""
+    bias = np.array([0.0, b_f, 0.0, 0.0])                    # blocks i | f | c | o, H = 1
+    W, U = np.zeros((1, 4)), np.zeros((1, 4))
+    h = c = np.zeros((1, 1))
+    _, _, cache = kernels.lstm_step_forward(np.zeros((1, 1)), h, c, W, U, bias)
+    dc = np.ones((1, 1))
+    for _ in range(steps):     # every step is the same: zero input, zero state
+        dc = kernels.lstm_step_backward(np.zeros((1, 1)), dc, cache)[2]
+    return float(dc[0, 0])
 
 
-def check_cell_state_backward(cell_state_backward, *, strict=False):
-    """Check ``cell_state_backward(dh, dc_next, c, c_prev, i, f, g, o) -> (dc_prev, da)``.
+def _ref_forget_bias(keep, steps):
+    f = keep ** (1.0 / steps)          # the forget gate that keeps `keep` after `steps`
+    return float(np.log(f / (1.0 - f)))   # the pre-activation whose sigmoid is f
 
-    All inputs are (N, H): the upstream gradients dL/dh_t and dL/dc_t (from step t+1),
-    the cell states c_t and c_{t-1}, and the gate activations of the step. Returns
-    dL/dc_{t-1} of shape (N, H) and dL/da of shape (N, 4H), the gradient of the fused
-    pre-activations in Keras's order i, f, c, o.
+
+def _forget_body(forget_bias_for):
+    for keep, steps in [(0.5, 100), (0.9, 20), (0.01, 50), (0.5, 1)]:
+        what = f"forget_bias_for(keep={keep}, steps={steps})"
+        out = call(forget_bias_for, keep, steps)
+        try:
+            b_f = float(out)
+        except (TypeError, ValueError):
+            raise Wrong(f"{what} returned {out!r}, not a number.",
+                        "Return one float: the bias of the forget gate.") from None
+        want = _ref_forget_bias(keep, steps)
+        gain = _cell_path_gain(b_f, steps) if np.isfinite(b_f) else float("nan")
+        # the property, within rounding: sigmoid(b_f)**steps == keep
+        if abs(gain - keep) <= 1e-9 * keep * steps:
+            continue
+        f = keep ** (1.0 / steps)
+        for label, value, hint in [
+            ("the forget gate's value f, not its bias", f,
+             "The gate is f = sigmoid(b_f): you have f, now invert the sigmoid, "
+             "b_f = log(f / (1 - f))."),
+            ("the bias for one step: sigmoid(b_f) = keep", np.log(keep / (1 - keep)),
+             "Going back one step multiplies the gradient by f, so `steps` steps multiply it "
+             "by f**steps; solve f**steps = keep first."),
+            ("log(keep) / steps: the sigmoid is missing", np.log(keep) / steps,
+             "That is log f. The gate is a sigmoid of the bias: f = sigmoid(b_f)."),
+            ("the bias for steps - 1 steps",
+             _ref_forget_bias(keep, steps - 1) if steps > 1 else None,
+             "Count the factors: from c_T back to c_{T-steps} the gradient crosses `steps` "
+             "forget gates, dc_{t-1} = dc_t * f_t."),
+        ]:
+            if value is not None and abs(b_f - value) <= 1e-9 * (1 + abs(value)):
+                raise Wrong(f"{what} = {b_f:.6g}: that is {label}; then "
+                            f"{gain:.4g} of the gradient survives, not {keep}.", hint)
+        raise Wrong(f"{what} = {b_f:.6g}: with it {gain:.4g} of the gradient survives "
+                    f"{steps} steps, not {keep} (expected b_f = {want:.4g}).",
+                    "Along the cell state one step back multiplies the gradient by f = "
+                    "sigmoid(b_f) (section 4): solve sigmoid(b_f)**steps = keep for b_f.")
+    return (f"sigmoid(b_f)**steps = keep, measured through the LSTM's backward step: half of "
+            f"the gradient survives 100 steps with b_f = {_ref_forget_bias(0.5, 100):.2f}, "
+            "against Keras's starting bias of 1.")
+
+
+def check_forget_bias(forget_bias_for, *, strict=False):
+    """Check ``forget_bias_for(keep, steps) -> float``.
+
+    The bias b_f of the forget gate for which, in an LSTM whose inputs and weights are all
+    zero (so f = sigmoid(b_f) at every step), the fraction ``keep`` of dL/dc_t still
+    reaches c_{t - steps} along the cell state.
 
     Prints the verdict and returns a CheckResult (truthy when correct); with
     ``strict=True`` an answer that is not right raises AssertionError instead.
     """
-    return run_check("cell_state_backward", _cell_backward_body, cell_state_backward,
-                     strict=strict)
+    return run_check("forget_bias_for", _forget_body, forget_bias_for, strict=strict)
+
+
+# ---------------------------------------------------------------- exercise 3: GRU gates
+def _gru_case(seed, N, D, H):
+    """One Keras GRU step (reset_after=True): returns (dh, h_prev, z, r, hh, u_h), x, W, U, b."""
+    rng = np.random.default_rng(seed)
+    x, h_prev = rng.normal(size=(N, D)), rng.uniform(-0.9, 0.9, size=(N, H))
+    W, U = rng.normal(0, 0.7, (D, 3 * H)), rng.normal(0, 0.7, (H, 3 * H))
+    b = rng.normal(0, 0.3, (2, 3 * H))
+    _, cache = kernels.gru_step_forward(x, h_prev, W, U, b)
+    dh = rng.normal(size=(N, H))
+    return (dh, h_prev, cache.z, cache.r, cache.hh, cache.u_h), (x, W, U, b)
+
+
+def _ref_gru_gates(dh, h_prev, z, r, hh, u_h):
+    """(da, du), each (N, 3H): dL/d(x W + b[0]) and dL/d(h_prev U + b[1]), blocks z | r | h.
+
+    From the kernel's backward, one sample at a time: with a one-sample batch, the bias
+    gradient db (2, 3H) is exactly (da, du) of that sample. The weights play no part.
+    """
+    N, H = h_prev.shape
+    da, du = np.empty((N, 3 * H)), np.empty((N, 3 * H))
+    for n in range(N):
+        cache = kernels.GRUStepCache(np.zeros((1, 1)), h_prev[n:n + 1], z[n:n + 1], r[n:n + 1],
+                                     hh[n:n + 1], u_h[n:n + 1], None, np.zeros((1, 3 * H)),
+                                     np.zeros((H, 3 * H)), True)
+        db = kernels.gru_step_backward(dh[n:n + 1], cache)[4]
+        da[n], du[n] = db
+    return da, du
+
+
+def _gru_body(gru_gates_backward):
+    for seed, (N, D, H) in enumerate([(3, 2, 4), (2, 3, 5), (4, 1, 3)]):
+        args, _ = _gru_case(1200 + seed, N, D, H)
+        dh, h_prev, z, r, hh, u_h = args
+        what = f"gru_gates_backward(...) for N={N}, H={H}"
+        want = _ref_gru_gates(*args)
+        got = as_answer(call(gru_gates_backward, *args, hint=_SHAPES_HINT), want, what,
+                        ("da", "du"), hint="da and du both stack the three blocks z | r | h "
+                                           "side by side: (N, 3H).")
+        sz, sr, th = z * (1 - z), r * (1 - r), 1 - hh ** 2
+
+        def grads(d_z, d_h, d_r, r_in_u=True, r=r):
+            """(da, du) from the three pre-activation gradients."""
+            return (np.concatenate([d_z, d_r, d_h], axis=1),
+                    np.concatenate([d_z, d_r, d_h * r if r_in_u else d_h], axis=1))
+
+        dz_ok, dhh_ok = dh * (h_prev - hh) * sz, dh * (1 - z) * th
+        dr_ok = dhh_ok * u_h * sr
+        mistakes = [
+            ("dL/dz has the wrong sign: (hh - h_prev) instead of (h_prev - hh)",
+             grads(-dz_ok, dhh_ok, dr_ok),
+             "h_t = z * h_prev + (1 - z) * hh, so dh_t/dz = h_prev - hh."),
+            ("the roles of z and 1 - z are swapped",
+             grads(dz_ok, dh * z * th, dh * z * th * u_h * sr),
+             "In Keras's GRU z multiplies the *old* state: the candidate gets (1 - z)."),
+            ("the sigmoid derivatives of z and r are missing",
+             grads(dh * (h_prev - hh), dhh_ok, dhh_ok * u_h),
+             "z and r are sigmoids of their pre-activations: multiply by z (1 - z) and "
+             "r (1 - r)."),
+            ("the tanh derivative of the candidate is missing",
+             grads(dz_ok, dh * (1 - z), dh * (1 - z) * u_h * sr),
+             "hh = tanh(pre_h): multiply by 1 - hh**2."),
+            ("dL/dr uses h_prev where the reset gate multiplies u_h = h_prev U_h + b_rh",
+             grads(dz_ok, dhh_ok, dhh_ok * h_prev * sr),
+             "With reset_after=True (Keras), pre_h = a_h + r * u_h: r multiplies u_h, so "
+             "dL/dr = dL/dpre_h * u_h. (h_prev would be the original GRU, reset before U_h.)"),
+            ("du's candidate block misses the factor r",
+             grads(dz_ok, dhh_ok, dr_ok, r_in_u=False),
+             "u_h enters pre_h as r * u_h, so dL/du_h = dL/dpre_h * r."),
+        ]
+        diagnose(got, want, mistakes, what=what, terms=ROUNDINGS, scale=1.0, names=("da", "du"),
+                 hint="Go backwards through h_t = z * h_prev + (1 - z) * hh, then hh = "
+                      "tanh(a_h + r * u_h), then the two sigmoids; da and du differ only in the "
+                      "candidate block.")
+    return ("The gradients of all three pre-activations match the GRU's backward step; "
+            "the reset gate's lives on u_h.")
+
+
+def check_gru_gates_backward(gru_gates_backward, *, strict=False):
+    """Check ``gru_gates_backward(dh, h_prev, z, r, hh, u_h) -> (da, du)``.
+
+    Keras's GRU step (reset_after=True), blocks in the order z, r, h:
+    a = x W + b[0] and u = h_prev U + b[1], both (N, 3H); z = sigmoid(a_z + u_z),
+    r = sigmoid(a_r + u_r), hh = tanh(a_h + r * u_h), h = z * h_prev + (1 - z) * hh.
+    Inputs, each (N, H): dh = dL/dh, h_prev, the gates z and r, the candidate hh and
+    u_h = h_prev U_h + b[1]_h. Returns da = dL/da and du = dL/du, each (N, 3H).
+
+    Prints the verdict and returns a CheckResult (truthy when correct); with
+    ``strict=True`` an answer that is not right raises AssertionError instead.
+    """
+    return run_check("gru_gates_backward", _gru_body, gru_gates_backward, strict=strict)

@@ -31,12 +31,34 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+#: extensions that the test tools bring (nbgrader, and the `notebook` package it pulls in)
+#: and that a learner's JupyterLab, from requirements.txt, does not have
+TEACHER_SERVER_EXTENSIONS = ("nbgrader.server_extensions.assignment_list",
+                             "nbgrader.server_extensions.course_list",
+                             "nbgrader.server_extensions.formgrader",
+                             "nbgrader.server_extensions.validate_assignment", "notebook")
+TEACHER_LAB_EXTENSIONS = ("@jupyter/nbgrader", "@jupyter-notebook/lab-extension")
+
+
+def _learner_extensions_only(config_dir: Path) -> None:
+    """Turn off, in this server's own config dir, the extensions a learner does not have,
+    so the browser tests see the JupyterLab that requirements.txt installs (its user-level
+    config wins over the environment's)."""
+    (config_dir / "labconfig").mkdir(parents=True, exist_ok=True)
+    off = {name: False for name in TEACHER_SERVER_EXTENSIONS}
+    (config_dir / "jupyter_server_config.json").write_text(
+        json.dumps({"ServerApp": {"jpserver_extensions": off}}))
+    (config_dir / "labconfig" / "page_config.json").write_text(json.dumps(
+        {"disabledExtensions": {name: True for name in TEACHER_LAB_EXTENSIONS}}))
+
+
 def start_lab(tmp: Path, root_dir: Path, timeout: float = 90.0):
     """Start JupyterLab serving ``root_dir``, its private folders under ``tmp``.
 
     Returns ``(process, log file, base URL)`` once the server answers. The kernels
     inherit this environment without ``MPLBACKEND`` (it would hide the figures) and
-    with one OpenBLAS thread unless one is set. Raises RuntimeError with the server's
+    with one OpenBLAS thread unless one is set, and without the teacher's extensions
+    (nbgrader) that the test tools install. Raises RuntimeError with the server's
     log if it does not start within ``timeout`` seconds.
     """
     env = dict(os.environ)
@@ -49,6 +71,7 @@ def start_lab(tmp: Path, root_dir: Path, timeout: float = 90.0):
     note = tmp / "lab-settings" / "@jupyterlab" / "apputils-extension"
     note.mkdir(parents=True)
     (note / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    _learner_extensions_only(tmp / "jcfg")
     port = _free_port()
     log = open(tmp / "lab.log", "w")  # noqa: SIM115 - closed by stop_lab
     proc = subprocess.Popen(

@@ -30,7 +30,7 @@ from .. import _checks
 from .. import callbacks as callbacks_module
 from ..layers.base import Layer, _auto_name
 from . import saving, training
-from .metrics import Metric, metric_names
+from .metrics import metric_names, model_metrics
 from .summary import render_summary
 
 __all__ = ["Sequential"]
@@ -398,10 +398,12 @@ class Sequential:
             metrics: a list of names: ``'accuracy'`` (or ``'acc'``; binary, sparse or
                 categorical chosen from the shapes as Keras does), ``'binary_accuracy'``,
                 ``'sparse_categorical_accuracy'``, ``'categorical_accuracy'``, ``'mae'``,
-                ``'mse'``. History keys use the name as given. As in Keras, binary accuracy
-                thresholds the model's output at 0.5 as it is, so a model ending in logits
-                (``from_logits=True``, no sigmoid) needs a threshold of 0 instead: add the
-                sigmoid, or judge accuracy from ``predict`` yourself.
+                ``'mse'``, ``'perplexity'`` (language models: exp of the mean cross-entropy
+                per token over the epoch, from logits or probabilities as the loss's
+                ``from_logits`` says). History keys use the name as given. As in Keras,
+                binary accuracy thresholds the model's output at 0.5 as it is, so a model
+                ending in logits (``from_logits=True``, no sigmoid) needs a threshold of 0
+                instead: add the sigmoid, or judge accuracy from ``predict`` yourself.
         """
         from .. import losses, optimizers
 
@@ -439,7 +441,7 @@ class Sequential:
         self._require_compiled("train_on_batch")
         x, y = training.check_xy(x, y, "Sequential.train_on_batch")
         self._ensure_built(x)
-        metrics = [Metric(n) for n in self.metrics]
+        metrics = model_metrics(self)
         step = training.train_step(self, x, y, metrics=metrics)
         if not step.ok:
             raise training.diverged_error(self, step)

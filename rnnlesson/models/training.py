@@ -30,7 +30,7 @@ from .. import _checks
 from .. import callbacks as callbacks_module
 from ..divergence import StepResult, TrainingDiverged, diverged_error
 from ..optimizers import global_norm
-from .metrics import Metric
+from .metrics import model_metrics
 
 __all__ = ["train_step", "StepResult", "TrainingDiverged", "diverged_error", "fit",
            "evaluate_arrays", "predict_arrays"]
@@ -206,7 +206,7 @@ def fit(model, x, y, *, batch_size=32, epochs=1, verbose="auto", callbacks=None,
     history, cblist = _callback_list(model, callbacks, verbose, params)
     model.history = history
     model.stop_training = False
-    metrics = [Metric(m) for m in model.metrics]
+    metrics = model_metrics(model)
 
     try:
         cblist.on_train_begin()
@@ -252,7 +252,7 @@ def fit(model, x, y, *, batch_size=32, epochs=1, verbose="auto", callbacks=None,
 def evaluate_arrays(model, x, y, batch_size: int) -> dict:
     """Loss and metrics of ``model`` on checked arrays x (N, ...) and y (N, ...), batch by
     batch with training=False: the sample-weighted means, as Keras reports them."""
-    metrics = [Metric(m) for m in model.metrics]
+    metrics = model_metrics(model)
     total, seen = 0.0, 0
     for start in range(0, x.shape[0], batch_size):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size]

@@ -39,9 +39,10 @@ def test_embedding_gradient_is_the_float64_scatter_add(V, N, T):
     np.testing.assert_allclose(layer.grads["embeddings"], want, rtol=1e-7)
 
 
-def test_adam_in_place_gives_the_textbook_numbers_bit_for_bit():
+@pytest.mark.parametrize("shape", [(30, 20), (300, 700)])   # whole, and in pieces
+def test_adam_in_place_gives_the_textbook_numbers_bit_for_bit(shape):
     rng = np.random.default_rng(0)
-    p = rng.normal(size=(30, 20)).astype(np.float32)
+    p = rng.normal(size=shape).astype(np.float32)
     q = p.copy()
     opt = Adam(learning_rate=0.01, global_clipnorm=1.0)
     m, v = np.zeros_like(q), np.zeros_like(q)

@@ -350,10 +350,12 @@ class SparseCategoricalCrossentropy(_CategoricalBase):
             lse = np.log(s)                 # ln sum exp(z); -inf where s underflowed to 0
         bad = ~(np.isfinite(s) & (s >= np.finfo(z.dtype).tiny ** 0.75))
         if bad.any():
-            _checks.check_finite(z, owner, "y_pred")   # NaN or +inf: the usual error
-            r = np.flatnonzero(bad)                     # else: shift these rows by their max
-            m = z2[r].max(axis=1, keepdims=True)
-            er = np.exp(z2[r] - m)
+            r = np.flatnonzero(bad)
+            zr = z2[r]
+            if np.isnan(zr).any() or np.isposinf(zr).any():
+                _checks.check_finite(zr, owner, "y_pred")  # NaN or +inf: the usual error
+            m = zr.max(axis=1, keepdims=True)             # else: shift these rows by their max
+            er = np.exp(zr - m)
             sr = er.sum(axis=1)
             e[r] = er * (1 / sr)[:, None]               # softmax itself: s = 1 below
             s[r] = 1

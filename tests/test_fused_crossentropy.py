@@ -85,6 +85,10 @@ def test_minus_infinity_means_probability_zero():
     assert value == pytest.approx(ref_value, rel=1e-6)
     np.testing.assert_allclose(grad, ref_grad, atol=1e-7)
     assert grad[0, 1] == 0 and grad[1, 2] == 0
+    # with another row that needs the shifted route, a -inf elsewhere is still fine
+    z2 = np.array([[0.0, -np.inf, 1.0], [500.0, 499.0, 0.0]], np.float32)
+    value = loss.forward(z2, y)
+    assert value == pytest.approx(np.log1p(np.exp(-1.0)), rel=1e-6)  # both rows: ln(1 + 1/e)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])

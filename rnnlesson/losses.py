@@ -347,7 +347,7 @@ class SparseCategoricalCrossentropy(_CategoricalBase):
             e = np.exp(z2)                  # exp(z), our own array: backward works in it
             s = e.sum(axis=1)               # sum_v exp(z_v), per row
         with np.errstate(divide="ignore"):
-            lse = np.log(s)                 # ln sum exp(z); -inf where s underflowed to 0
+            lse = np.log(s.astype(np.float64))  # ln sum exp(z) (float64: N*T numbers)
         bad = ~(np.isfinite(s) & (s >= np.finfo(z.dtype).tiny ** 0.75))
         if bad.any():
             r = np.flatnonzero(bad)
@@ -359,10 +359,9 @@ class SparseCategoricalCrossentropy(_CategoricalBase):
             sr = er.sum(axis=1)
             e[r] = er * (1 / sr)[:, None]               # softmax itself: s = 1 below
             s[r] = 1
-            lse[r] = m[:, 0] + np.log(sr)
+            lse[r] = m[:, 0].astype(np.float64) + np.log(sr.astype(np.float64))
         n = ids.size
-        # ln sum exp(z) - z_label, averaged in float64
-        value = float((lse.astype(np.float64) - z2[rows, ids]).mean())
+        value = float((lse - z2[rows, ids]).mean())  # ln sum exp(z) - z_label, in float64
         self._cache = ("fused", e, s, rows, ids, n, z.shape)
         return value
 

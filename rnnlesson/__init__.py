@@ -19,9 +19,11 @@ How the package is laid out (each module owns one idea; imports only point down)
   sampling for language models. ``datasets`` and ``text``: data made or shipped by
   the course, vocabularies.
 * Floor 4, the course around it. ``training``: the step-based ``Trainer`` and the
-  tasks of the widgets; ``exercises``: the checkers (one harness, one verdict
-  format); ``viz`` (matplotlib, ``LivePlot``) and ``widgets`` (ipywidgets), imported
-  only when asked for, so ``import rnnlesson`` loads numpy alone.
+  tasks of the widgets; ``lm_training``: ``LMTrainer``, a character language model
+  trained window by window and sampled (the text widget's); ``exercises``: the
+  checkers (one harness, one verdict format); ``viz`` (matplotlib, ``LivePlot``) and
+  ``widgets`` (ipywidgets), imported only when asked for, so ``import rnnlesson``
+  loads numpy alone.
 
 A training step, the same for ``Sequential.fit``, ``train_on_batch`` and the
 widgets' ``Trainer.step`` (``models.training.train_step``): check the batch; each

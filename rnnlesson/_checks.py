@@ -8,6 +8,8 @@ inside numpy. Messages start with the name of the thing that complained
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import numbers
 
 import numpy as np
@@ -92,8 +94,31 @@ def batch_array(x, owner: str, what: str = "x") -> np.ndarray:
     return arr
 
 
+#: True while a caller that checks every array itself runs layers (see checked_elsewhere)
+_CHECKED_ELSEWHERE = contextvars.ContextVar("rnnlesson_checked_elsewhere", default=False)
+
+
+@contextlib.contextmanager
+def checked_elsewhere():
+    """Inside this block :func:`check_finite` does nothing.
+
+    For the one training step (``models.training.train_step``), which checks its batch
+    first, then every layer's output and every gradient itself, and reports a NaN or
+    inf as a diverged step. The layers' own checks of what they receive would only
+    repeat that work: one pass over each array, a language model's (N, T, V) scores
+    and their gradient included.
+    """
+    token = _CHECKED_ELSEWHERE.set(True)
+    try:
+        yield
+    finally:
+        _CHECKED_ELSEWHERE.reset(token)
+
+
 def check_finite(arr: np.ndarray, owner: str, what: str = "input") -> None:
     """Raise ValueError if ``arr`` holds NaN or inf (cheap: one reduction)."""
+    if _CHECKED_ELSEWHERE.get():
+        return
     if arr.dtype.kind == "f" and arr.size and not np.isfinite(arr.sum()):
         # sum() is fast; only if it is not finite do we look closer, since a
         # large-but-finite array can overflow the sum.

@@ -157,17 +157,92 @@ def perplexity(model, ids, batch_size, seq_len) -> float:
     return float(np.exp(total / count))
 
 
-def _sample(logp: np.ndarray, temperature: float, top_k, rng) -> int:
-    """One id from log-probabilities (V,): greedy, or sampled at a temperature from the top k."""
+def _sample(scores: np.ndarray, softmax: bool, temperature: float, top_k, rng) -> int:
+    """One id from the scores (V,) of the last position: greedy, or sampled at a temperature
+    from the top k.
+
+    ``scores`` are logits, or probabilities when ``softmax``. Sampling at temperature tau
+    draws from softmax(log p / tau); logits are log p up to a constant, which the shift
+    by the maximum removes, so they are used as they are. The draw is numpy's own
+    ``Generator.choice(V, p=...)`` (the cumulative sums, normalised, searched for one
+    uniform number), written out to skip that function's checks of ``p``.
+    """
+    z = scores.astype(np.float64)
+    if softmax:
+        z = np.log(np.clip(z, 1e-300, None))
     if temperature == 0 or top_k == 1:
-        return int(np.argmax(logp))
-    z = logp / temperature
+        return int(np.argmax(z))
+    z /= temperature
     if top_k is not None and top_k < z.size:
         cut = np.partition(z, -top_k)[-top_k]
-        z = np.where(z >= cut, z, -np.inf)
-    p = np.exp(z - z.max())
-    p /= p.sum()
-    return int(rng.choice(p.size, p=p))
+        z[z < cut] = -np.inf
+    cdf = np.cumsum(np.exp(z - z.max()))
+    cdf /= cdf[-1]
+    return int(cdf.searchsorted(rng.random(), side="right"))
+
+
+class _Stepper:
+    """A model's next-token scores, one token at a time, for a plain stack of layers.
+
+    ``Sequential.forward`` on a (1, 1) batch checks its input at every layer, makes the
+    recurrent layer's (T, ..., N) work arrays and packs its weights for a fused time
+    loop, all for one step. Here each layer is one small function made once: an
+    embedding row, the recurrent step of :mod:`rnnlesson.kernels` (the reference the
+    layers are tested against) with the state kept here, a matrix product. Dropout is
+    the identity at inference. :meth:`for_model` returns None for a model with any other
+    layer (or an Embedding that masks), which ``generate`` then runs through
+    ``model.forward`` token by token.
+    """
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    @classmethod
+    def for_model(cls, model):
+        from . import kernels
+        from .layers import GRU, LSTM, Dense, Dropout, Embedding, SimpleRNN, TiedDense
+
+        layers = model.layers
+        if type(layers[0]) is not Embedding or getattr(layers[0], "mask_zero", False):
+            return None
+        table = layers[0].params["embeddings"]
+        steps = [lambda token, table=table: table[token:token + 1]]   # (1, E)
+        for layer in layers[1:]:
+            kind = type(layer)
+            p = layer.params
+            if kind is Dropout:
+                continue
+            if kind in (Dense, TiedDense):
+                kernel = p["kernel"] if kind is Dense else layer.embedding.params["embeddings"].T
+                bias = p.get("bias")
+                steps.append(lambda x, k=kernel, b=bias, act=layer._act:
+                             act(x @ k if b is None else x @ k + b))
+                continue
+            if kind not in (LSTM, GRU, SimpleRNN) or layer.states is None:
+                return None
+            state = [s.copy() for s in layer.states]   # (1, H) each, carried from here on
+            w = (p["kernel"], p["recurrent_kernel"], p["bias"])
+            if kind is LSTM:
+                def step(x, st=state, w=w):
+                    st[0], st[1], _ = kernels.lstm_step_forward(x, st[0], st[1], *w)
+                    return st[0]
+            elif kind is GRU:
+                def step(x, st=state, w=w, ra=layer.reset_after):
+                    st[0], _ = kernels.gru_step_forward(x, st[0], *w, reset_after=ra)
+                    return st[0]
+            else:
+                def step(x, st=state, w=w, act=layer.activation):
+                    st[0], _ = kernels.rnn_step_forward(x, st[0], *w, activation=act)
+                    return st[0]
+            steps.append(step)
+        return cls(steps)
+
+    def __call__(self, token: int) -> np.ndarray:
+        """The scores (V,) after reading ``token``."""
+        x = token
+        for step in self.steps:
+            x = step(x)
+        return x[0]
 
 
 def generate(model, prompt_ids, length, temperature=1.0, top_k=None, seed=None) -> list[int]:
@@ -210,14 +285,19 @@ def generate(model, prompt_ids, length, temperature=1.0, top_k=None, seed=None) 
         raise ValueError(f"{owner}: prompt id {int(prompt.max())} is outside the model's "
                          f"vocabulary of {vocab} ids (0..{vocab - 1}).")
     out: list[int] = []
+    softmax = _ends_in_softmax(model)
     with _carried_state(model):
         scores = model.forward(prompt[None, :], training=False)
         if scores.ndim != 3 or scores.shape[:2] != (1, prompt.size):
             raise ValueError(f"{owner}: the model maps a prompt of shape (1, {prompt.size}) to "
                              f"{_checks.shape_str(scores.shape)}; expected (1, T, V) scores "
                              "(a language model with return_sequences=True).")
-        for _ in range(length):
-            token = _sample(_log_probs(model, scores[0, -1]), temperature, top_k, rng)
+        last = scores[0, -1]
+        stepper = _Stepper.for_model(model)  # after the prompt: it starts from its state
+        for k in range(length):
+            token = _sample(last, softmax, temperature, top_k, rng)
             out.append(token)
-            scores = model.forward(np.array([[token]]), training=False)
+            if k + 1 < length:  # the scores after the last token are not needed
+                last = stepper(token) if stepper is not None else \
+                    model.forward(np.array([[token]]), training=False)[0, -1]
     return out

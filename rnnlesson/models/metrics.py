@@ -9,15 +9,24 @@ sample (and every time step) seen, whatever the batch sizes::
         m.update(model.forward(xb), yb)     # y_pred (N, ...) against y_true (N, ...)
     m.result()                              # a float
     m.reset()                               # for the next epoch
+
+``'perplexity'`` (for language models) accumulates the cross-entropy of every token
+(``-ln p(label)``, from logits or probabilities as the model's loss says) and reports
+``exp`` of its mean over the epoch: the perplexity of all the tokens seen, not the
+mean of the batches' perplexities. A model that guesses uniformly among V tokens
+has perplexity V.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from .. import _checks
 
-__all__ = ["Metric", "metric_name", "metric_names", "ACCURACY_NAMES", "METRIC_KINDS"]
+__all__ = ["Metric", "metric_name", "metric_names", "model_metrics", "token_nll",
+           "ACCURACY_NAMES", "METRIC_KINDS"]
 
 #: names that mean "the right accuracy for these shapes" (binary, sparse or categorical)
 ACCURACY_NAMES = ("accuracy", "acc")
@@ -30,6 +39,7 @@ METRIC_KINDS = {
     "mean_absolute_error": "mae",
     "mse": "mse",
     "mean_squared_error": "mse",
+    "perplexity": "perplexity",
 }
 
 
@@ -59,6 +69,61 @@ def metric_names(metrics, owner: str = "Sequential.compile") -> list[str]:
     return names
 
 
+def model_metrics(model) -> list:
+    """Fresh :class:`Metric` objects for ``model.metrics``, told whether the model's
+    outputs are logits (its loss has ``from_logits=True``) or probabilities."""
+    from_logits = bool(getattr(model.loss, "from_logits", False))
+    return [Metric(name, from_logits=from_logits) for name in model.metrics]
+
+
+#: entries of y_pred turned into float64 at a time by token_nll (a few MB)
+_NLL_CHUNK = 1 << 18
+
+
+def token_nll(y_pred: np.ndarray, y_true: np.ndarray, from_logits: bool) -> np.ndarray:
+    """-ln p(label) at every position, in float64, flattened: (N*T,) for y_pred (N, T, V).
+
+    Args:
+        y_pred: scores (N, ..., V): logits (``from_logits=True``; a stable log-sum-exp)
+            or probabilities (rows renormalised and clipped to [1e-7, 1 - 1e-7], as the
+            cross-entropy losses do, so that exp(mean) matches exp(loss)).
+        y_true: integer labels (N, ...) (or with a trailing axis of 1), or one-hot rows
+            of y_pred's shape.
+
+    The rows are taken a few thousand at a time, so no float64 copy of a large
+    (N, T, V) array is made.
+    """
+    v = y_pred.shape[-1]
+    if y_true.shape == y_pred.shape and v > 1:
+        y_true = np.argmax(y_true, axis=-1)
+    elif y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
+    if y_true.shape != y_pred.shape[:-1]:
+        raise ValueError(
+            f"metric 'perplexity' expects integer labels of shape "
+            f"{_checks.shape_str(y_pred.shape[:-1])} for predictions of shape "
+            f"{_checks.shape_str(y_pred.shape)}; got {_checks.shape_str(y_true.shape)}.")
+    z2 = y_pred.reshape(-1, v)
+    labels = y_true.reshape(-1).astype(np.intp)
+    if labels.size and (labels.min() < 0 or labels.max() >= v):
+        raise ValueError(f"metric 'perplexity' expects labels in [0, {v - 1}]; got "
+                         f"{int(labels.min() if labels.min() < 0 else labels.max())}.")
+    out = np.empty(labels.size)
+    step = max(1, _NLL_CHUNK // v)
+    for a in range(0, labels.size, step):
+        z = z2[a:a + step].astype(np.float64)
+        rows = np.arange(z.shape[0])
+        y = labels[a:a + step]
+        if from_logits:
+            m = z.max(axis=1)
+            lse = m + np.log(np.exp(z - m[:, None]).sum(axis=1))
+            out[a:a + step] = lse - z[rows, y]       # ln sum exp(z) - z_label
+        else:
+            q = z[rows, y] / z.sum(axis=1)
+            out[a:a + step] = -np.log(np.clip(q, 1e-7, 1 - 1e-7))
+    return out
+
+
 def _match_rank(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """(N,) labels against (N, 1) predictions -> (N, 1), as Keras squeezes/expands."""
     if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
@@ -76,9 +141,11 @@ class Metric:
     (argmax); otherwise one-hot labels (argmax of both).
     """
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, *, from_logits: bool = False):
         self.name = metric_name(name)
         self.kind = None if name in ACCURACY_NAMES else METRIC_KINDS[name]
+        #: for 'perplexity': y_pred holds logits (True) or probabilities (False)
+        self.from_logits = _checks.boolean(from_logits, "from_logits", "Metric")
         self.reset()
 
     def reset(self) -> None:
@@ -96,6 +163,8 @@ class Metric:
     def values(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
         """Per-element scores of one batch, flattened (1.0 = right for an accuracy)."""
         kind = self.kind or self._resolve(y_pred, y_true)
+        if kind == "perplexity":  # the tokens' cross-entropies; result() takes exp
+            return token_nll(y_pred, y_true, self.from_logits)
         if kind == "binary":
             y_true = _match_rank(y_true, y_pred)
             return ((y_pred > 0.5) == (y_true > 0.5)).ravel().astype(np.float64)
@@ -129,7 +198,10 @@ class Metric:
         self.count += v.size
 
     def result(self) -> float:
-        """The mean score over everything added since the last :meth:`reset` (0.0 if none)."""
+        """The mean score over everything added since the last :meth:`reset` (0.0 if none);
+        for 'perplexity', exp of the mean cross-entropy per token (nan if none)."""
+        if self.kind == "perplexity":
+            return math.exp(self.total / self.count) if self.count else math.nan
         return self.total / self.count if self.count else 0.0
 
     def __repr__(self) -> str:

@@ -248,7 +248,11 @@ def layers_from_config(path, entries, custom_objects) -> list:
             raise _damaged(path, f"it uses the layer class {cls_name!r}, which is not in "
                                  "rnnlesson.layers; pass custom_objects={"
                                  f"{cls_name!r}: TheClass}}")
-        layers.append(classes[cls_name].from_config(dict(entry["config"])))
+        layer = classes[cls_name].from_config(dict(entry["config"]))
+        link = getattr(layer, "link_layers", None)
+        if link is not None:  # a tie to an earlier layer, saved by its name (TiedDense)
+            link({earlier.name: earlier for earlier in layers})
+        layers.append(layer)
     return layers
 
 

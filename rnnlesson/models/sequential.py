@@ -30,7 +30,7 @@ from .. import _checks
 from .. import callbacks as callbacks_module
 from ..layers.base import Layer, _auto_name
 from . import saving, training
-from .metrics import Metric, metric_names
+from .metrics import metric_names, model_metrics
 from .summary import render_summary
 
 __all__ = ["Sequential"]
@@ -159,6 +159,14 @@ class Sequential:
                 f"Sequential.add: the model already has a layer named '{layer.name}'; every "
                 "layer of a model needs its own name (leave name=None for an automatic one)."
             )
+        for ref in getattr(layer, "layer_references", ()):
+            # a layer that uses another's weights (TiedDense and its Embedding): that layer
+            # must be in the model before it, so its weights exist and train once
+            if not any(ref is other for other in self.layers):
+                raise ValueError(
+                    f"Sequential.add: layer {_layer_label(layer)} uses the weights of layer "
+                    f"{_layer_label(ref)}, which is not in this model before it; add "
+                    f"'{ref.name}' first (e.g. Sequential([emb, ..., TiedDense(emb)])).")
         if self.built:
             shape = self._output_shapes[-1]
             prev = self.layers[-1]
@@ -290,12 +298,22 @@ class Sequential:
         """Backpropagate ``dy`` = dL/d(output) through the layers in reverse order.
 
         Fills every layer's ``grads`` and returns dL/dx for the model's input (None when
-        the first layer takes integer ids, e.g. an Embedding). ``dy`` is not modified.
+        the first layer takes integer ids, e.g. an Embedding). ``dy`` is not modified. A
+        shared weight (an Embedding's matrix that a TiedDense uses too) gets the sum of
+        the gradients of both uses.
         """
         if not self.layers:
             raise ValueError(f"Sequential '{self.name}' has no layers; add some first.")
         for layer in reversed(self.layers):
             dy = layer.backward(dy)
+        # a weight used by two layers (TiedDense's kernel is its Embedding's matrix) gets
+        # both gradients: the owner's backward wrote its own share, the other layer's is
+        # added now, after every backward has run (the owner's ran last and overwrote)
+        for layer in self.layers:
+            shared = getattr(layer, "shared_grads", None)
+            if shared is not None:
+                for owner, key, g in shared():
+                    owner.grads[key] += g
         return dy
 
     def reset_states(self) -> None:
@@ -380,10 +398,12 @@ class Sequential:
             metrics: a list of names: ``'accuracy'`` (or ``'acc'``; binary, sparse or
                 categorical chosen from the shapes as Keras does), ``'binary_accuracy'``,
                 ``'sparse_categorical_accuracy'``, ``'categorical_accuracy'``, ``'mae'``,
-                ``'mse'``. History keys use the name as given. As in Keras, binary accuracy
-                thresholds the model's output at 0.5 as it is, so a model ending in logits
-                (``from_logits=True``, no sigmoid) needs a threshold of 0 instead: add the
-                sigmoid, or judge accuracy from ``predict`` yourself.
+                ``'mse'``, ``'perplexity'`` (language models: exp of the mean cross-entropy
+                per token over the epoch, from logits or probabilities as the loss's
+                ``from_logits`` says). History keys use the name as given. As in Keras,
+                binary accuracy thresholds the model's output at 0.5 as it is, so a model
+                ending in logits (``from_logits=True``, no sigmoid) needs a threshold of 0
+                instead: add the sigmoid, or judge accuracy from ``predict`` yourself.
         """
         from .. import losses, optimizers
 
@@ -421,7 +441,7 @@ class Sequential:
         self._require_compiled("train_on_batch")
         x, y = training.check_xy(x, y, "Sequential.train_on_batch")
         self._ensure_built(x)
-        metrics = [Metric(n) for n in self.metrics]
+        metrics = model_metrics(self)
         step = training.train_step(self, x, y, metrics=metrics)
         if not step.ok:
             raise training.diverged_error(self, step)

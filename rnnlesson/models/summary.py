@@ -17,6 +17,8 @@ lessons' tables can be compared with Keras's character for character.
 
 from __future__ import annotations
 
+import textwrap
+
 from .. import _checks
 
 __all__ = ["render_summary", "readable_bytes"]
@@ -62,6 +64,23 @@ def _param_totals(model):
     return trainable, non_trainable, t_bytes, n_bytes
 
 
+def _shared_notes(model, width: int) -> list[str]:
+    """Lines under the table for each layer that uses another layer's weights (a
+    TiedDense and its Embedding): those weights are counted once, in their owner."""
+    notes = []
+    if not model.built:
+        return notes
+    for layer in model.layers:
+        for ref in getattr(layer, "layer_references", ()):
+            size = sum(p.size for p in ref.params.values())
+            text = (f"Note: {layer.name} ({type(layer).__name__}) shares the {size:,} weights "
+                    f"of {ref.name} ({type(ref).__name__}); they are counted once, in "
+                    f"{ref.name}.")
+            notes.extend(textwrap.wrap(text, width=width, initial_indent=" ",
+                                       subsequent_indent="       "))
+    return notes
+
+
 def render_summary(model, line_length=None) -> str:
     """The summary table of ``model`` (its ``name``, ``layers``, ``built``, ``output_shapes``).
 
@@ -96,6 +115,7 @@ def render_summary(model, line_length=None) -> str:
             out.append(line("├", "─", "┼", "┤"))
         out.append(cells(row, "│"))
     out.append(line("└", "─", "┴", "┘"))
+    out.extend(_shared_notes(model, sum(widths) + 4))
     trainable, non_trainable, t_bytes, n_bytes = _param_totals(model)
     out.append(f" Total params: {trainable + non_trainable:,} "
                f"({readable_bytes(t_bytes + n_bytes)})")

@@ -29,8 +29,8 @@ import numpy as np
 from .. import _checks
 from .. import callbacks as callbacks_module
 from ..divergence import StepResult, TrainingDiverged, diverged_error
-from ..optimizers import global_norm
-from .metrics import Metric
+from ..optimizers import Optimizer, global_norm
+from .metrics import model_metrics
 
 __all__ = ["train_step", "StepResult", "TrainingDiverged", "diverged_error", "fit",
            "evaluate_arrays", "predict_arrays"]
@@ -77,9 +77,13 @@ def train_step(model, x, y, *, loss=None, optimizer=None, metrics=()) -> StepRes
                            "(model.compile(optimizer='adam', loss='mse')) or pass them.")
     nan = float("nan")
     # overflow is found below and reported in words, so numpy's warnings stay quiet
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        out = _checks.batch_array(x, "train_step", "x")
-        model._ensure_built(out)
+    out = _checks.batch_array(x, "train_step", "x")
+    y = _checks.batch_array(y, "train_step", "y")
+    model._ensure_built(out)
+    # the batch is checked above, each layer's output and the gradient norm below: the
+    # layers' own finiteness checks of what they receive are skipped (checked_elsewhere)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), \
+            _checks.checked_elsewhere():
         for layer in model.layers:  # 1. forward, checking each layer's output
             out = layer.forward(out, training=True)
             if not _all_finite([out]):
@@ -90,13 +94,20 @@ def train_step(model, x, y, *, loss=None, optimizer=None, metrics=()) -> StepRes
         if not math.isfinite(value):
             return StepResult(value, nan, f"the loss became {value}")
         model.backward(loss.backward())  # 3. backward
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         params, grads = model.params, model.grads
         norm = global_norm(grads)  # 4. the norm before clipping (NaN/inf if any entry is)
         if not math.isfinite(norm):
             return StepResult(value, norm, f"the loss was {value:.4g} but a gradient became "
                                            "NaN or inf")
         backup = [p.copy() for p in params.values()]
-        optimizer.apply(params, grads)  # 5. clip and update
+        if isinstance(optimizer, Optimizer):  # 5. clip and update
+            # the gradients are the layers' own arrays, of their weights' shapes, and the
+            # norm above is finite, so they are finite: apply's checks would only repeat
+            # work (several passes over every array), and the norm is known already
+            optimizer._apply_checked(list(params.values()), list(grads.values()), norm)
+        else:
+            optimizer.apply(params, grads)
         if not _all_finite(params.values()):
             for p, b in zip(params.values(), backup, strict=True):
                 p[...] = b
@@ -206,7 +217,7 @@ def fit(model, x, y, *, batch_size=32, epochs=1, verbose="auto", callbacks=None,
     history, cblist = _callback_list(model, callbacks, verbose, params)
     model.history = history
     model.stop_training = False
-    metrics = [Metric(m) for m in model.metrics]
+    metrics = model_metrics(model)
 
     try:
         cblist.on_train_begin()
@@ -252,7 +263,7 @@ def fit(model, x, y, *, batch_size=32, epochs=1, verbose="auto", callbacks=None,
 def evaluate_arrays(model, x, y, batch_size: int) -> dict:
     """Loss and metrics of ``model`` on checked arrays x (N, ...) and y (N, ...), batch by
     batch with training=False: the sample-weighted means, as Keras reports them."""
-    metrics = [Metric(m) for m in model.metrics]
+    metrics = model_metrics(model)
     total, seen = 0.0, 0
     for start in range(0, x.shape[0], batch_size):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size]

@@ -48,6 +48,10 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+#: the folder each running server serves, by its URL (see the lab_dir fixture)
+_SERVED: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="session")
 def jupyter_lab(tmp_path_factory):
     """A JupyterLab server serving a copy of notebooks/; yields its base URL."""
@@ -58,12 +62,19 @@ def jupyter_lab(tmp_path_factory):
         proc, log, url = start_lab(tmp, work)
     except RuntimeError as exc:
         pytest.fail(str(exc))
+    _SERVED[url] = work
     try:
         yield url
     finally:
         stop_lab(proc, log)
         ARTIFACTS.mkdir(exist_ok=True)
         shutil.copy(tmp / "lab.log", ARTIFACTS / "jupyterlab.log")
+
+
+@pytest.fixture(scope="session")
+def lab_dir(jupyter_lab) -> Path:
+    """The folder the server serves: a test may write its own notebook there."""
+    return _SERVED[jupyter_lab]
 
 
 @pytest.fixture(scope="module")

@@ -130,6 +130,21 @@ FLAGS = list(itertools.product([False, True], repeat=5))
 FLAG_IDS = ["".join("RSBFI"[i] if v else "-" for i, v in enumerate(f)) for f in FLAGS]
 
 
+def sequence_masks(n, t):
+    """Sequence masks (N, T) of every kind a layer treats differently, by name: padding after
+    ('post') or before ('pre') the sequence, lengths T-1, T-2, ... (a sequence with no kept
+    step when N > T - 1), and holes inside sequences ('holes')."""
+    pos = np.arange(t)[None, :]
+    lengths = np.array([(t - 1 - i) % (t + 1) for i in range(n)])[:, None]
+    holes = np.ones((n, t), bool)
+    holes[:, 1] = False                  # a hole after the first step of every sequence
+    holes[n - 1, -1] = False             # and padding at the end of the last one
+    return {"post": pos < lengths, "pre": pos >= t - lengths, "holes": holes}
+
+
+MASK_KINDS = ["post", "pre", "holes"]
+
+
 def flag_options(flags) -> dict:
     seq, state, back, stateful, _ = flags
     return {"return_sequences": seq, "return_state": state, "go_backwards": back,
@@ -232,23 +247,36 @@ class CellSteps:
         return dx, list(dprev) if self.two else [dprev]
 
 
-def loop_of_steps(steps, layer, x, states0, douts):
+def loop_of_steps(steps, layer, x, states0, douts, keep=None):
     """What ``layer`` must compute, by a loop of ``steps`` (KernelSteps or CellSteps).
 
     Args:
         x: (N, T, D) as given to the layer; states0: the states the call starts from;
-        douts: the upstream gradients in the form ``layer.backward`` takes them.
+        douts: the upstream gradients in the form ``layer.backward`` takes them;
+        keep: None, or the sequence mask (N, T) given to the layer. Keras's rule, step by
+            step: where the mask is False the states stay as they were and the output
+            repeats the previous output (zeros at first), or is zero with
+            ``zero_output_for_mask``.
     Returns:
         ``(outputs, dx, grads, dstates0)``: the forward outputs as a list, dL/dx, the weight
         gradients and the gradients of the initial states.
     """
     n, t_len, _ = x.shape
-    xs = x[:, ::-1] if layer.go_backwards else x
-    states, hs = list(states0), []
+    back = layer.go_backwards
+    xs = x[:, ::-1] if back else x
+    ks = None if keep is None else (keep[:, ::-1] if back else keep)
+    zero_output = layer.zero_output_for_mask
+    states, ys, y = list(states0), [], np.zeros((n, layer.units))
     for t in range(t_len):
-        h, states = steps.forward(xs[:, t], states)
-        hs.append(h)
-    out = np.stack(hs, axis=1) if layer.return_sequences else hs[-1]
+        h, new = steps.forward(xs[:, t], states)
+        if ks is None:
+            y, states = h, new
+        else:
+            m = ks[:, t, None]
+            y = np.where(m, h, 0.0 if zero_output else y)
+            states = [np.where(m, a, b) for a, b in zip(new, states, strict=True)]
+        ys.append(y)
+    out = np.stack(ys, axis=1) if layer.return_sequences else ys[-1]
     outputs = [out] + states if layer.return_state else [out]
 
     grads = list(douts) if layer.return_state else [douts]
@@ -256,31 +284,41 @@ def loop_of_steps(steps, layer, x, states0, douts):
     dstates = [np.zeros((n, layer.units)) if g is None else np.array(g, dtype=float)
                for g in grads[1:]] if layer.return_state else \
         [np.zeros((n, layer.units)) for _ in states]
+    dy = np.zeros((n, layer.units))  # dL/dy_t arriving from later steps
     if dout is not None and not layer.return_sequences:
-        dstates[0] = dstates[0] + dout
+        dy = dy + dout
     dxs = [None] * t_len
     for t in reversed(range(t_len)):
         if dout is not None and layer.return_sequences:
-            dstates[0] = dstates[0] + dout[:, t]
-        dxs[t], dstates = steps.backward(dstates)
+            dy = dy + dout[:, t]
+        m = 1.0 if ks is None else ks[:, t, None].astype(float)
+        # y_t = m h_t + (1 - m) y_{t-1};  s_t = m s_new + (1 - m) s_{t-1}
+        dnew = [m * (dstates[0] + dy)] + [m * d for d in dstates[1:]]
+        carry = [(1 - m) * d for d in dstates]
+        dy = np.zeros_like(dy) if zero_output and ks is not None else (1 - m) * dy
+        dxs[t], dprev = steps.backward(dnew)
+        dstates = [a + b for a, b in zip(dprev, carry, strict=True)]
     dx = np.stack(dxs, axis=1)
-    if layer.go_backwards:
+    if back:
         dx = dx[:, ::-1]
     return outputs, dx, {k: g.copy() for k, g in steps.grads.items()}, dstates
 
 
-def assert_layer_equals_loop(steps_cls, layer, flags, x_shape, seed):
-    """Run ``layer`` forward and back under ``flags`` and check every output and gradient
-    against :func:`loop_of_steps` with ``steps_cls(layer)`` (float64, to ~1e-12)."""
+def assert_layer_equals_loop(steps_cls, layer, flags, x_shape, seed, keep=None):
+    """Run ``layer`` forward and back under ``flags`` (and the sequence mask ``keep``) and
+    check every output and gradient against :func:`loop_of_steps` with ``steps_cls(layer)``
+    (float64, to ~1e-12)."""
     rng = np.random.default_rng(seed)
     x, kwargs, states0 = prepare_call(layer, flags, x_shape, rng)
+    if keep is not None:
+        kwargs["mask"] = keep
     out = layer(x, **kwargs)
     outs = out if isinstance(out, list) else [out]
     douts = [rng.standard_normal(o.shape) for o in outs]
     douts = douts if layer.return_state else douts[0]
     dx = layer.backward(douts)
     ref_outs, ref_dx, ref_grads, ref_dstates0 = loop_of_steps(steps_cls(layer), layer, x,
-                                                              states0, douts)
+                                                              states0, douts, keep)
     for a, b in zip(outs, ref_outs, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(dx, ref_dx, rtol=1e-11, atol=1e-12)

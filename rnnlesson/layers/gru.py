@@ -211,6 +211,10 @@ class GRU(Recurrent):
         seq = hs.copy() if self.return_sequences else hs  # never a workspace view
         return seq, [Z[t_len, :h].T]
 
+    def _states_at(self, steps):
+        """[h] after ``steps[n]`` steps of sequence n (N,), from the last forward: (N, H)."""
+        return [self._seq["Z"][steps, :self.units, np.arange(steps.shape[0])]]
+
     # ------------------------------------------------------------------ backward
     def _backward_seq(self, dseq, dfinal):
         c = self._seq

@@ -268,6 +268,12 @@ class LSTM(Recurrent):
                 mul(s.o, tc, s.h)       # h = o * tanh(c)
         return {"A": A, "C": C, "TC": TC, "Hnext": Hnext, "Z": Z, "keep": None}
 
+    def _states_at(self, steps):
+        """[h, c] after ``steps[n]`` steps of sequence n (N,), from the last forward: (N, H)."""
+        cols = np.arange(steps.shape[0])
+        Z, C = self._seq["Z"], self._seq["C"]
+        return [Z[steps, :self.units, cols], C[steps, :, cols]]
+
     def _masked_loop(self, steps, WT, h_prev, tmpH, keep):
         """The forward loop with a sequence mask ``keep`` (N, T). At a step where some
         sequences are masked, their columns get i = 0 and f = 1 after the sigmoids, so

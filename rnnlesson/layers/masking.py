@@ -50,7 +50,7 @@ def sequence_mask(mask, n: int, t: int, owner: str):
     if arr.dtype.kind != "b":
         if not np.isin(arr, (0, 1)).all():
             raise ValueError(f"{owner} expects a mask of booleans or 0/1 (N, T); got other "
-                             f"values, e.g. {arr[~np.isin(arr, (0, 1))].flat[0]!r}.")
+                             f"values, e.g. {arr[~np.isin(arr, (0, 1))].flat[0].item()!r}.")
         return arr != 0
     return arr.copy()
 

@@ -43,6 +43,7 @@ import numpy as np
 from .. import _checks, initializers
 from .base import Layer
 from .masking import sequence_mask
+from .spans import Spans
 from .stepwise import stepwise_backward, stepwise_forward
 
 
@@ -61,11 +62,9 @@ class DropoutMasks(NamedTuple):
 
 
 def _output_gate(keep, zero_output):
-    """Which outputs show h_t (1) and which are zero (0), as (N, T) floats, or None when all
-    do. Keras repeats the previous output at a masked step, starting from zeros, which
+    """Which outputs show h_t (True) and which are zero, as (N, T) booleans, or None when
+    all do. Keras repeats the previous output at a masked step, starting from zeros, which
     is h_t once some step was unmasked (h_t is carried too) and zero before."""
-    if keep is None:
-        return None
     gate = keep if zero_output else np.logical_or.accumulate(keep, axis=1)
     return None if gate.all() else gate
 
@@ -225,30 +224,49 @@ class Recurrent(Layer):
         n, t, d = x.shape
         training = _checks.boolean(training, "training", owner)
         states, _given = self._prepare_states(initial_state, n)
-        keep = sequence_mask(mask, n, t, owner)
-        drop = self._dropout_masks(n, d) if training else None
-        self.last_dropout_masks = drop
+        drop = None
+        if training and (self.dropout or self.recurrent_dropout):
+            drop = self.last_dropout_masks = self._dropout_masks(n, d)
+        keep = None
+        if mask is not None:
+            keep = sequence_mask(mask, n, t, owner)
+            if keep.all():
+                keep = None  # nothing masked: the plain loop gives the same numbers
+            elif self.go_backwards:
+                keep = np.ascontiguousarray(keep[:, ::-1])
         if self.go_backwards:
             x = x[:, ::-1]
-            keep = None if keep is None else keep[:, ::-1]
-        if keep is not None and keep.all():
-            keep = None  # nothing masked: the plain loop gives the same numbers
-        if keep is not None:
-            keep = np.ascontiguousarray(keep)
-        if drop is not None and drop.recurrent is not None:
+        stepwise = drop is not None and drop.recurrent is not None
+        x_mask = None  # the input dropout mask (N, 1, D), when the fast loop runs
+        if not stepwise and drop is not None and drop.inputs is not None:
+            x_mask = drop.inputs[0][:, None]
+            x = x * x_mask
+        # padding (one run of kept steps per sequence): the plain loop on rotated sequences
+        spans = gate = None
+        if keep is not None and not stepwise and (self.return_state is False
+                                                  or len(self.state_names) == 1):
+            spans = Spans.of(keep, self.zero_output_for_mask)
+        if stepwise:
             seq, final = stepwise_forward(self, x, states, drop, keep)
-            x_mask = None  # the step-by-step loop applies the input masks itself
+        elif spans is not None:
+            seq, _ = self._forward_seq(spans.roll(x), states, None)
+            final = self._states_at(spans.length)
+            if self.return_sequences:
+                seq = spans.outputs(seq)
         else:
-            x_mask = None if drop is None or drop.inputs is None else drop.inputs[0][:, None]
-            seq, final = self._forward_seq(x if x_mask is None else x * x_mask, states, keep)
-        gate = _output_gate(keep, self.zero_output_for_mask)
+            seq, final = self._forward_seq(x, states, keep)
+        if keep is not None and spans is None:
+            gate = _output_gate(keep, self.zero_output_for_mask)
         if self.stateful:
             self.states = [s.copy() for s in final]
-        self._cache = (n, t, drop is not None and drop.recurrent is not None, x_mask, gate)
+        self._cache = (n, t, stepwise, x_mask, gate, spans)
+        last_gate = None if gate is None else gate[:, -1:]
+        if spans is not None and spans.last_gate is not None:
+            last_gate = spans.last_gate[:, None]
         if self.return_sequences:
             out = seq if gate is None else np.multiply(seq, gate[..., None], seq)
         else:
-            out = final[0].copy() if gate is None else final[0] * gate[:, -1:]
+            out = final[0].copy() if last_gate is None else final[0] * last_gate
         if self.return_state:
             return [out] + [s.copy() for s in final]
         return out
@@ -318,7 +336,7 @@ class Recurrent(Layer):
         Returns:
             dL/dx of shape (N, T, D). Writes ``self.grads`` and ``self.initial_state_grads``.
         """
-        n, t, stepwise, x_mask, gate = self._need_cache()
+        n, t, stepwise, x_mask, gate, spans = self._need_cache()
         owner = f"{type(self).__name__}.backward"
         h = self.units
         out_shape = (n, t, h) if self.return_sequences else (n, h)
@@ -342,6 +360,9 @@ class Recurrent(Layer):
         else:
             dout = self._check_grad(dy, out_shape)
             dfinal = [np.zeros((n, h), self.dtype) for _ in range(k)]
+        last_gate = None if gate is None else gate[:, -1:]
+        if spans is not None and spans.last_gate is not None:
+            last_gate = spans.last_gate[:, None]
         if dout is None:
             dseq = None
         elif self.return_sequences:
@@ -349,13 +370,22 @@ class Recurrent(Layer):
         else:
             dseq = None
             # dfinal[0] is our own array, so dout stays untouched
-            dfinal[0] += dout if gate is None else dout * gate[:, -1:]
+            dfinal[0] += dout if last_gate is None else dout * last_gate
         if stepwise:
             dx, dstates0 = stepwise_backward(self, dseq, dfinal)
+        elif spans is not None:
+            # every gradient enters at the last kept step of its sequence (see spans.py)
+            dseq = spans.output_grads(dseq) if dseq is not None \
+                else np.zeros((n, t, h), self.dtype)
+            lost = spans.inject(dseq, dfinal[0])
+            dx, dstates0 = self._backward_seq(dseq, [np.zeros((n, h), self.dtype)
+                                                     for _ in range(k)])
+            dstates0[0] = dstates0[0] + lost
+            dx = spans.unroll(dx)
         else:
             dx, dstates0 = self._backward_seq(dseq, dfinal)
-            if x_mask is not None:
-                dx = dx * x_mask  # the inputs were multiplied by the dropout mask
+        if x_mask is not None:
+            dx = dx * x_mask  # the inputs were multiplied by the dropout mask
         if self.go_backwards:
             dx = np.ascontiguousarray(dx[:, ::-1])
         self.initial_state_grads = dstates0

@@ -172,6 +172,11 @@ class SimpleRNN(Recurrent):
         seq = hs.copy(order="C") if self.return_sequences else hs  # never a workspace view
         return seq, [S[t_len, :, :h]]
 
+    def _states_at(self, steps):
+        """[h] after ``steps[n]`` steps of sequence n (N,), from the last forward: (N, H)."""
+        S = self._seq[0]
+        return [S[steps, np.arange(steps.shape[0]), :self.units]]
+
     def _masked_loop(self, S, A, M, z, keep):
         """The forward loop with a sequence mask ``keep`` (N, T): as the plain loops, then
         h_t = h_{t-1} in the rows of the masked sequences (one copy, only at steps where

@@ -18,7 +18,18 @@ import numpy as np
 
 from rnnlesson import kernels
 from rnnlesson.cells import GRUCell, LSTMCell, SimpleRNNCell
-from rnnlesson.layers import GRU, LSTM, Dense, Dropout, Embedding, Flatten, SimpleRNN
+from rnnlesson.layers import (
+    GRU,
+    LSTM,
+    Bidirectional,
+    Dense,
+    Dropout,
+    DropoutMasks,
+    Embedding,
+    Flatten,
+    Masking,
+    SimpleRNN,
+)
 
 #: relative error below which a float64 gradient check passes (tests/README.md)
 GRAD_TOL = 1e-7
@@ -40,6 +51,10 @@ class Case:
         terms: roundings behind one entry of the result (tests/numerics.py).
         rejects_empty: an input with an empty axis raises ValueError.
         wrong_rank: the shape of an input with a wrong number of axes (None: any is fine).
+        factory: builds the layer instead of ``cls`` (``factory(dtype=, seed=, **options)``),
+            for layers that wrap another (Bidirectional) or need fixed dropout masks.
+        zero_steps: time steps of the input set to zero (what Masking masks).
+        gradient_check: finite differences apply (not where a perturbation moves a mask).
     """
 
     id: str
@@ -54,22 +69,58 @@ class Case:
     terms: int = 16
     rejects_empty: bool = True
     wrong_rank: tuple | None = (2, 3)
+    factory: object = None
+    zero_steps: tuple = ()
+    gradient_check: bool = True
 
     def make(self, dtype="float64", seed=0, **options):
+        if self.factory is not None:
+            return self.factory(dtype=dtype, seed=seed, **{**self.options, **options})
         return self.cls(*self.args, dtype=dtype, seed=seed, **{**self.options, **options})
 
     def input(self, rng, dtype="float64"):
         if self.ids is not None:
             return rng.integers(0, self.ids, size=self.input_shape)
-        return rng.standard_normal(self.input_shape).astype(dtype)
+        x = rng.standard_normal(self.input_shape).astype(dtype)
+        for n, t in self.zero_steps:
+            x[n, t] = 0.0
+        return x
 
     @property
     def recurrent(self) -> bool:
         return issubclass(self.cls, (SimpleRNN, LSTM, GRU))
 
 
-def _rnn_weights(d, h, k, bias=None):
-    return (("kernel", (d, k * h)), ("recurrent_kernel", (h, k * h)), ("bias", bias or (k * h,)))
+def _rnn_weights(d, h, k, bias=None, prefix=""):
+    return ((prefix + "kernel", (d, k * h)), (prefix + "recurrent_kernel", (h, k * h)),
+            (prefix + "bias", bias or (k * h,)))
+
+
+def _bidirectional(inner_cls, units):
+    """A factory of Bidirectional(inner_cls(units, name='rnn', ...)): the options merge_mode
+    and name go to the wrapper, the rest to the wrapped layer."""
+    def make(dtype, seed, merge_mode="concat", name=None, **options):
+        return Bidirectional(inner_cls(units, name="rnn", dtype=dtype, seed=seed, **options),
+                             merge_mode, name=name)
+    return make
+
+
+def _with_fixed_masks(cls, units, n, d):
+    """A factory of recurrent layers with dropout whose masks are fixed (drawn once from a
+    seeded generator), so that every call, and every twin, uses the same ones."""
+    def make(dtype, seed, **options):
+        layer = cls(units, dtype=dtype, seed=seed, **options)
+        rng = np.random.default_rng(99)
+        k = layer.blocks if layer.recurrent_dropout else 1
+        inputs = (rng.random((k, n, d)) >= layer.dropout) / (1 - layer.dropout)
+        inputs[:, 0] = 1 / (1 - layer.dropout)
+        rec = (rng.random((k, n, units)) >= layer.recurrent_dropout) / (
+            1 - layer.recurrent_dropout)
+        rec[:, 0] = 1 / (1 - layer.recurrent_dropout)
+        layer.fixed_dropout_masks = DropoutMasks(inputs if layer.dropout else None,
+                                                 rec if layer.recurrent_dropout else None)
+        return layer
+    return make
 
 
 def _rnn_terms(n, t, d, h):
@@ -108,6 +159,38 @@ CASES = [
     Case("gru-reset-before", GRU, (4,), (2, 5, 3), _rnn_weights(3, 4, 3),
          options={"reset_after": False, "go_backwards": True, "return_sequences": True,
                   "return_state": True}, terms=_rnn_terms(2, 5, 3, 4)),
+    Case("embedding-mask-zero", Embedding, (7, 3), (4, 5), (("embeddings", (7, 3)),),
+         options={"mask_zero": True}, positional=2, ids=7, terms=4 * 5, wrong_rank=(2, 3, 7)),
+    # no masked step here: the mask jumps when a zero vector is perturbed, so finite
+    # differences cannot check it (test_masking.py checks those steps' zero gradient)
+    Case("masking", Masking, (), (3, 4, 2), (), terms=1, wrong_rank=(2, 3)),
+    Case("masking-steps", Masking, (), (3, 4, 2), (), terms=1, zero_steps=((0, 1), (2, 0)),
+         wrong_rank=(2, 3), gradient_check=False),
+    Case("lstm-dropout", LSTM, (4,), (3, 5, 2), _rnn_weights(2, 4, 4),
+         options={"dropout": 0.3, "recurrent_dropout": 0.3, "return_sequences": True},
+         forward_kwargs={"training": True}, terms=_rnn_terms(3, 5, 2, 4),
+         factory=_with_fixed_masks(LSTM, 4, 3, 2)),
+    Case("gru-input-dropout", GRU, (4,), (3, 5, 2), _rnn_weights(2, 4, 3, (2, 12)),
+         options={"dropout": 0.4}, forward_kwargs={"training": True},
+         terms=_rnn_terms(3, 5, 2, 4), factory=_with_fixed_masks(GRU, 4, 3, 2)),
+    Case("simple_rnn-recurrent-dropout", SimpleRNN, (4,), (3, 5, 2), _rnn_weights(2, 4, 1),
+         options={"recurrent_dropout": 0.5, "go_backwards": True, "return_sequences": True},
+         forward_kwargs={"training": True}, positional=2, terms=_rnn_terms(3, 5, 2, 4),
+         factory=_with_fixed_masks(SimpleRNN, 4, 3, 2)),
+    Case("bidirectional-lstm", Bidirectional, (LSTM(4, name="rnn"),), (2, 5, 3),
+         _rnn_weights(3, 4, 4, prefix="forward_rnn/") + _rnn_weights(3, 4, 4,
+                                                                    prefix="backward_rnn/"),
+         positional=2, terms=_rnn_terms(2, 5, 3, 4), factory=_bidirectional(LSTM, 4)),
+    Case("bidirectional-gru-mul-sequences", Bidirectional, (GRU(4, name="rnn"),), (2, 5, 3),
+         _rnn_weights(3, 4, 3, (2, 12), prefix="forward_rnn/")
+         + _rnn_weights(3, 4, 3, (2, 12), prefix="backward_rnn/"),
+         options={"merge_mode": "mul", "return_sequences": True}, positional=2,
+         terms=_rnn_terms(2, 5, 3, 4), factory=_bidirectional(GRU, 4)),
+    Case("bidirectional-simple_rnn-states", Bidirectional, (SimpleRNN(4, name="rnn"),),
+         (2, 5, 3), _rnn_weights(3, 4, 1, prefix="forward_rnn/")
+         + _rnn_weights(3, 4, 1, prefix="backward_rnn/"),
+         options={"merge_mode": None, "return_sequences": True, "return_state": True},
+         positional=2, terms=_rnn_terms(2, 5, 3, 4), factory=_bidirectional(SimpleRNN, 4)),
 ]
 CASE_IDS = [c.id for c in CASES]
 

@@ -363,7 +363,7 @@ def test_masked_layer_equals_a_loop_of_the_kernels(make, x_shape, flags):
     """With a mask of every kind (padding after, before, holes), with and without
     zero_output_for_mask, the layer computes Keras's masked recurrence step by step."""
     n, t, _ = x_shape
-    for kind, keep in sequence_masks(n, t).items():
+    for keep in sequence_masks(n, t).values():
         for zero_output in (False, True):
             layer = make()
             layer.zero_output_for_mask = zero_output

@@ -283,10 +283,17 @@ class Bidirectional(Layer):
 
     @classmethod
     def from_config(cls, config: dict):
+        """The layer ``get_config`` describes. A ``'dtype'`` entry (as every layer's config
+        has) applies to both directions, so ``{**cfg, 'dtype': 'float64'}`` gives a float64
+        twin."""
         config = dict(config)
-        layer = _layer_from_entry(config.pop("layer"))
-        entry = config.pop("backward_layer", None)
-        backward = None if entry is None else _layer_from_entry(entry)
+        dtype = config.pop("dtype", None)
+        entries = [config.pop("layer"), config.pop("backward_layer", None)]
+        if dtype is not None:
+            entries = [None if e is None else {**e, "config": {**e["config"], "dtype": dtype}}
+                       for e in entries]
+        layer = _layer_from_entry(entries[0])
+        backward = None if entries[1] is None else _layer_from_entry(entries[1])
         return cls(layer, backward_layer=backward, **config)
 
     def __repr__(self) -> str:

@@ -135,7 +135,7 @@ class Masking(Layer):
         keep = self._mask_of(arr)
         self._cache = (keep, arr.shape)
         self._last = (x, keep)
-        return arr * keep[..., None]  # a fresh array (x W 1 or 0)
+        return np.where(keep[..., None], arr, np.zeros((), arr.dtype))  # zeros, as Keras
 
     def compute_mask(self, x, mask=None):
         """(N, T): True where some feature of x differs from ``mask_value`` (the incoming

@@ -81,6 +81,9 @@ class GRU(Recurrent):
       (T, 4H, N) buffer, so after the loop each weight gradient is one GEMM over all T*N
       columns (``[dU]`` from the h rows of Z, ``[db; dW]`` from its 1 and x rows) and
       dL/dX is one more.
+    * A mask with holes (see ``Recurrent``): the skipped columns copy h_{t-1}; backward
+      zeroes their factors q, f and takes z = 1, so dL/dh passes through with no per-step
+      work. Padding masks need none of it (``spans``).
     * Scratch buffers are kept between calls of the same shape (as ``SimpleRNN``);
       everything returned is a fresh array.
     """

@@ -141,6 +141,9 @@ class LSTM(Recurrent):
     * After the loop, one GEMM for all the weight gradients over all T*N columns
       ([dU; dW; db] = [H_prev; X; 1] dA^T) and one for dX = dA^T W^T, then the columns
       are put back in the public order i, f, c, o.
+    * A mask with holes (see ``Recurrent``): at a step that skips some sequences their
+      columns get i = 0, f = 1 and h_{t-1} (see ``_masked_loop``); padding masks need no
+      per-step work (``spans``).
     * Work arrays kept between calls of the same shape (no fresh memory to fault in on
       every step), with the per-step views into them made once; ``out=`` on every
       operation and ufuncs bound to locals. Outputs are always fresh copies.

@@ -19,6 +19,9 @@ its time loop (``_forward_seq``) and its backward pass through time
   or is zero with ``zero_output_for_mask=True`` (what ``Bidirectional`` sets with
   return_sequences). So the output is ``gate * h_t``, with gate = "a step so far was
   unmasked" (or the mask itself), and padding before or after a sequence changes nothing.
+  A padding mask (one run of kept steps per sequence) costs no work in the time loop
+  (:mod:`~rnnlesson.layers.spans`); a mask with holes runs the layers' masked loops,
+  which copy the carried states at the steps where some sequence is skipped.
 * ``dropout``, ``recurrent_dropout``: Keras 3's (``keras/src/layers/rnn/lstm.py``,
   ``gru.py``, ``simple_rnn.py``, ``dropout_rnn_cell.py``). Only with ``training=True``,
   a call draws its masks once (inverted: 0 or 1/(1 - rate)) and uses them at every step:

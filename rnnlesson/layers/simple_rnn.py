@@ -95,6 +95,9 @@ class SimpleRNN(Recurrent):
       dL/d(kernel) = Xᵀ dA, dL/d(recurrent_kernel) = H_prevᵀ dA and dL/d(bias) = 1ᵀ dA
       are single products over all T*N rows (in the folded case one product
       ``Sᵀ dA`` gives all three), and dL/dX = dA @ kernelᵀ is one more.
+    * A mask with holes (see ``Recurrent``): after each step that skips some sequence,
+      their rows of h_t are copied from h_{t-1}; backward zeroes act' there (so dL/dz_t
+      = 0) and copies dL/dh_t across. Padding masks need none of it (``spans``).
     * Scratch buffers (``S``, dA, ...) are kept between calls of the same shape
       (see :func:`workspace`): fresh megabyte arrays on every call cost page faults.
       Everything returned (outputs, dL/dX, state gradients) is a fresh array.

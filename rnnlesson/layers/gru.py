@@ -118,7 +118,7 @@ class GRU(Recurrent):
         return Ws, Us, b
 
     # ------------------------------------------------------------------ forward
-    def _forward_seq(self, x, states, keep):
+    def _forward_seq(self, x, states, keep, copy=True):
         n, t_len, d = x.shape
         h = self.units
         dt = self.dtype
@@ -211,7 +211,7 @@ class GRU(Recurrent):
         self._seq = {"Z": Z, "P": P, "HH": HH, "D": Dd, "RH": RHp, "n": n, "t": t_len, "d": d,
                      "keep": keep}
         hs = Hn.transpose(2, 0, 1)  # (N, T, H) view
-        seq = hs.copy() if self.return_sequences else hs  # never a workspace view
+        seq = hs.copy() if copy else hs  # a workspace view only when asked
         return seq, [Z[t_len, :h].T]
 
     def _states_at(self, steps):

@@ -308,11 +308,13 @@ class LSTM(Recurrent):
                 if c is not None:
                     copyto(s.h, hp, where=c)           # masked columns keep h_{t-1}
 
-    def _forward_seq(self, x, states, keep):
+    def _forward_seq(self, x, states, keep, copy=True):
         cache = self._run(x, states[0], states[1], keep=keep)
         self._seq = cache
         Hn = cache["Hnext"]
-        seq = Hn.transpose(2, 0, 1).copy()  # (N, T, H), always a copy: the cache stays ours
+        seq = Hn.transpose(2, 0, 1)  # (N, T, H), a view of the cache ...
+        if copy:
+            seq = seq.copy()  # ... or a copy of it, which the caller may keep
         final = [Hn[-1].T.copy(), cache["C"][-1].T.copy()]
         return seq, final
 

@@ -252,12 +252,12 @@ class Recurrent(Layer):
         if stepwise:
             seq, final = stepwise_forward(self, x, states, drop, keep)
         elif spans is not None:
-            seq, _ = self._forward_seq(spans.roll(x), states, None)
+            seq, _ = self._forward_seq(spans.roll(x, self), states, None, copy=False)
             final = self._states_at(spans.length)
             if self.return_sequences:
-                seq = spans.outputs(seq)
+                seq = spans.outputs(seq, self)
         else:
-            seq, final = self._forward_seq(x, states, keep)
+            seq, final = self._forward_seq(x, states, keep, copy=self.return_sequences)
         if keep is not None and spans is None:
             gate = _output_gate(keep, self.zero_output_for_mask)
         if self.stateful:
@@ -378,13 +378,12 @@ class Recurrent(Layer):
             dx, dstates0 = stepwise_backward(self, dseq, dfinal)
         elif spans is not None:
             # every gradient enters at the last kept step of its sequence (see spans.py)
-            dseq = spans.output_grads(dseq) if dseq is not None \
-                else np.zeros((n, t, h), self.dtype)
+            dseq = spans.output_grads(dseq, self)
             lost = spans.inject(dseq, dfinal[0])
             dx, dstates0 = self._backward_seq(dseq, [np.zeros((n, h), self.dtype)
                                                      for _ in range(k)])
             dstates0[0] = dstates0[0] + lost
-            dx = spans.unroll(dx)
+            dx = spans.unroll(dx, self)
         else:
             dx, dstates0 = self._backward_seq(dseq, dfinal)
         if x_mask is not None:
@@ -395,7 +394,7 @@ class Recurrent(Layer):
         return dx
 
     # ------------------------------------------------------------------ hooks
-    def _forward_seq(self, x, states, keep):  # pragma: no cover - abstract
+    def _forward_seq(self, x, states, keep, copy=True):  # pragma: no cover - abstract
         """Run the time loop (the fast path: no recurrent dropout).
 
         Args:
@@ -408,9 +407,9 @@ class Recurrent(Layer):
                 gradients straight through.
         Returns:
             ``(seq, final)``: ``seq`` (N, T, H) every hidden state h_t in processing
-            order (a fresh array with return_sequences, otherwise it may be a view of a
-            work array), ``final`` the list of final states (N, H). Caches what backward
-            needs.
+            order (a fresh array with ``copy``, else possibly a view of a work array, to
+            be read before the next call), ``final`` the list of final states (N, H).
+            Caches what backward needs.
         """
         raise NotImplementedError
 

@@ -120,7 +120,7 @@ class SimpleRNN(Recurrent):
         self._seq = None
 
     # ------------------------------------------------------------------ forward
-    def _forward_seq(self, x, states, keep):
+    def _forward_seq(self, x, states, keep, copy=True):
         n, t_len, d = x.shape
         h = self.units
         dt = self.dtype
@@ -172,7 +172,7 @@ class SimpleRNN(Recurrent):
                     _activate_into(act, z, h_next)
         self._seq = (S, X, fold, n, t_len, d, keep)
         hs = S[1:, :, :h].transpose(1, 0, 2)  # (N, T, H) view
-        seq = hs.copy(order="C") if self.return_sequences else hs  # never a workspace view
+        seq = hs.copy(order="C") if copy else hs  # a workspace view only when asked
         return seq, [S[t_len, :, :h]]
 
     def _states_at(self, steps):

@@ -28,17 +28,31 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._buffers import workspace
+
 __all__ = ["Spans"]
 
 
-def _take_rows(a, index, zero_row=False):
-    """Rows ``index`` (N, T) of ``a`` (N, T, H) seen as an (N*T, H) matrix; index N*T
-    means a row of zeros when ``zero_row``. Returns (N, T, H)."""
+def _take_rows(layer, name, a, index, zero_row=False, out=None):
+    """Rows ``index`` (N, T) of ``a`` (N, T, H) seen as an (N*T, H) matrix; index N*T means a
+    row of zeros when ``zero_row``. Returns (N, T, H): ``out`` if given, else a fresh array.
+    The source is copied into the work array ``name`` of ``layer`` when it needs the zero
+    row or is not contiguous (fresh arrays of this size on every call cost page faults)."""
     n, t = index.shape
-    rows = a.reshape(n * t, a.shape[-1])
+    h = a.shape[-1]
     if zero_row:
-        rows = np.concatenate([rows, np.zeros((1, a.shape[-1]), a.dtype)])
-    return np.take(rows, index.ravel(), axis=0).reshape(n, t, a.shape[-1])
+        rows = workspace(layer, name, (n * t + 1, h), a.dtype)
+        np.copyto(rows[:-1].reshape(a.shape), a)
+        rows[-1] = 0
+    elif a.flags.c_contiguous:
+        rows = a.reshape(n * t, h)
+    else:
+        rows = workspace(layer, name, (n * t, h), a.dtype)
+        np.copyto(rows.reshape(a.shape), a)
+    if out is None:
+        return np.take(rows, index.ravel(), axis=0).reshape(n, t, h)
+    np.take(rows, index.ravel(), axis=0, out=out.reshape(n * t, h))
+    return out
 
 
 class Spans:
@@ -70,19 +84,23 @@ class Spans:
             return None
         return cls(start, length, t, zero_output)
 
-    def roll(self, a):
-        """a (N, T, D) in input order -> rotated so that every run starts at step 0."""
+    def roll(self, a, layer):
+        """a (N, T, D) in input order -> rotated so that every run starts at step 0 (a work
+        array of ``layer``, valid until its next call)."""
         if not self.rolled:
             return a
-        return _take_rows(a, self.base + (self.pos + self.start[:, None]) % self.t)
+        out = workspace(layer, "span_x", a.shape, a.dtype)
+        return _take_rows(layer, "span_x_src", a, self.base + (self.pos + self.start[:, None])
+                          % self.t, out=out)
 
-    def unroll(self, a):
-        """The inverse of :meth:`roll`."""
+    def unroll(self, a, layer):
+        """The inverse of :meth:`roll`, as a fresh array."""
         if not self.rolled:
             return a
-        return _take_rows(a, self.base + (self.pos - self.start[:, None]) % self.t)
+        return _take_rows(layer, "span_dx_src", a, self.base + (self.pos - self.start[:, None])
+                          % self.t)
 
-    def outputs(self, seq):
+    def outputs(self, seq, layer):
         """The outputs (N, T, H) in input order from the rotated loop's ``seq`` (N, T, H):
         inside a run the loop's output; after it the run's last one (zero with
         zero_output_for_mask); before it zero."""
@@ -92,15 +110,20 @@ class Spans:
             shown &= rel < self.length[:, None]
         index = np.where(shown, self.base + np.minimum(rel, self.length[:, None] - 1),
                          self.n * self.t)
-        return _take_rows(seq, index, zero_row=True)
+        return _take_rows(layer, "span_src", seq, index, zero_row=True)  # a fresh array
 
-    def output_grads(self, dout):
-        """The adjoint of :meth:`outputs`: dout (N, T, H) in input order -> dL/d(rotated
-        seq) (N, T, H), the gradients of the repeated outputs summed at the run's last step."""
+    def output_grads(self, dout, layer):
+        """The adjoint of :meth:`outputs`: dout (N, T, H) in input order (or None: zero) ->
+        dL/d(rotated seq) (N, T, H), the gradients of the repeated outputs summed at the
+        run's last step (a work array of ``layer``)."""
+        ds = workspace(layer, "span_dseq", (self.n, self.t, layer.units), layer.dtype)
+        if dout is None:
+            ds.fill(0)
+            return ds
         inside = self.pos < self.length[:, None]
         index = np.where(inside, self.base + (self.pos + self.start[:, None]) % self.t,
                          self.n * self.t)
-        ds = _take_rows(dout, index, zero_row=True)
+        _take_rows(layer, "span_src", dout, index, zero_row=True, out=ds)
         if not self.zero_output:
             after = (self.pos >= (self.start + self.length)[:, None]) & self.ended[:, None]
             if after.any():

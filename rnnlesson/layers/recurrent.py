@@ -39,6 +39,7 @@ inputs are multiplied by their mask first).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -62,6 +63,17 @@ class DropoutMasks(NamedTuple):
 
     inputs: np.ndarray | None
     recurrent: np.ndarray | None
+
+
+@dataclass
+class _Options:
+    """What a call with a mask or dropout did, for its backward."""
+
+    stepwise: bool = False      # recurrent dropout: the step-by-step loop ran
+    x_mask: np.ndarray | None = None     # input dropout mask (N, 1, D) for the fast loop
+    spans: Spans | None = None           # a padding mask, handled by rotating sequences
+    gate: np.ndarray | None = None       # (N, T): which outputs show h_t (None: all)
+    last_gate: np.ndarray | None = None  # (N, 1): the same for the last output
 
 
 def _output_gate(keep, zero_output):
@@ -221,58 +233,72 @@ class Recurrent(Layer):
             (N, T, H) if return_sequences else (N, H); with return_state a list
             ``[output, h_T]`` (LSTM: ``[output, h_T, c_T]``).
         """
-        owner = type(self).__name__
         x = self._prepare_input(x)
         self._ensure_built(x.shape)
-        n, t, d = x.shape
-        training = _checks.boolean(training, "training", owner)
+        n, t, _ = x.shape
+        training = _checks.boolean(training, "training", type(self).__name__)
         states, _given = self._prepare_states(initial_state, n)
+        if mask is None and not (training and (self.dropout or self.recurrent_dropout)):
+            if self.go_backwards:
+                x = x[:, ::-1]
+            seq, final = self._forward_seq(x, states, None, copy=self.return_sequences)
+            options = None
+            out = seq if self.return_sequences else final[0].copy()
+        else:
+            seq, final, options = self._forward_options(x, states, training, mask)
+            if self.return_sequences:
+                out = seq if options.gate is None else \
+                    np.multiply(seq, options.gate[..., None], seq)
+            else:
+                out = final[0].copy() if options.last_gate is None \
+                    else final[0] * options.last_gate
+        if self.stateful:
+            self.states = [s.copy() for s in final]
+        self._cache = (n, t, options)
+        if self.return_state:
+            return [out] + [s.copy() for s in final]
+        return out
+
+    def _forward_options(self, x, states, training, mask):
+        """``forward`` with a sequence mask or dropout: ``(seq, final, options)``, x (N, T, D)
+        in input order; ``options`` (a :class:`_Options`) is what backward needs."""
+        n, t, d = x.shape
         drop = None
         if training and (self.dropout or self.recurrent_dropout):
             drop = self.last_dropout_masks = self._dropout_masks(n, d)
         keep = None
         if mask is not None:
-            keep = sequence_mask(mask, n, t, owner)
+            keep = sequence_mask(mask, n, t, type(self).__name__)
             if keep.all():
                 keep = None  # nothing masked: the plain loop gives the same numbers
             elif self.go_backwards:
                 keep = np.ascontiguousarray(keep[:, ::-1])
         if self.go_backwards:
             x = x[:, ::-1]
-        stepwise = drop is not None and drop.recurrent is not None
-        x_mask = None  # the input dropout mask (N, 1, D), when the fast loop runs
-        if not stepwise and drop is not None and drop.inputs is not None:
-            x_mask = drop.inputs[0][:, None]
-            x = x * x_mask
+        opt = _Options(stepwise=drop is not None and drop.recurrent is not None)
+        if not opt.stepwise and drop is not None and drop.inputs is not None:
+            opt.x_mask = drop.inputs[0][:, None]  # (N, 1, D)
+            x = x * opt.x_mask
         # padding (one run of kept steps per sequence): the plain loop on rotated sequences
-        spans = gate = None
-        if keep is not None and not stepwise and (self.return_state is False
-                                                  or len(self.state_names) == 1):
-            spans = Spans.of(keep, self.zero_output_for_mask)
-        if stepwise:
+        if keep is not None and not opt.stepwise and (self.return_state is False
+                                                      or len(self.state_names) == 1):
+            opt.spans = Spans.of(keep, self.zero_output_for_mask)
+        if opt.stepwise:
             seq, final = stepwise_forward(self, x, states, drop, keep)
-        elif spans is not None:
-            seq, _ = self._forward_seq(spans.roll(x, self), states, None, copy=False)
-            final = self._states_at(spans.length)
+        elif opt.spans is not None:
+            seq, _ = self._forward_seq(opt.spans.roll(x, self), states, None, copy=False)
+            final = self._states_at(opt.spans.length)
             if self.return_sequences:
-                seq = spans.outputs(seq, self)
+                seq = opt.spans.outputs(seq, self)  # the outputs of masked steps included
+            if opt.spans.last_gate is not None:
+                opt.last_gate = opt.spans.last_gate[:, None]
         else:
             seq, final = self._forward_seq(x, states, keep, copy=self.return_sequences)
-        if keep is not None and spans is None:
-            gate = _output_gate(keep, self.zero_output_for_mask)
-        if self.stateful:
-            self.states = [s.copy() for s in final]
-        self._cache = (n, t, stepwise, x_mask, gate, spans)
-        last_gate = None if gate is None else gate[:, -1:]
-        if spans is not None and spans.last_gate is not None:
-            last_gate = spans.last_gate[:, None]
-        if self.return_sequences:
-            out = seq if gate is None else np.multiply(seq, gate[..., None], seq)
-        else:
-            out = final[0].copy() if last_gate is None else final[0] * last_gate
-        if self.return_state:
-            return [out] + [s.copy() for s in final]
-        return out
+            if keep is not None:
+                opt.gate = _output_gate(keep, self.zero_output_for_mask)
+                if opt.gate is not None:
+                    opt.last_gate = opt.gate[:, -1:]
+        return seq, final, opt
 
     def compute_mask(self, x, mask=None):
         """The incoming mask (N, T) with return_sequences (the output keeps the time axis),
@@ -339,7 +365,7 @@ class Recurrent(Layer):
         Returns:
             dL/dx of shape (N, T, D). Writes ``self.grads`` and ``self.initial_state_grads``.
         """
-        n, t, stepwise, x_mask, gate, spans = self._need_cache()
+        n, t, options = self._need_cache()
         owner = f"{type(self).__name__}.backward"
         h = self.units
         out_shape = (n, t, h) if self.return_sequences else (n, h)
@@ -363,35 +389,46 @@ class Recurrent(Layer):
         else:
             dout = self._check_grad(dy, out_shape)
             dfinal = [np.zeros((n, h), self.dtype) for _ in range(k)]
-        last_gate = None if gate is None else gate[:, -1:]
-        if spans is not None and spans.last_gate is not None:
-            last_gate = spans.last_gate[:, None]
-        if dout is None:
-            dseq = None
-        elif self.return_sequences:
-            dseq = dout if gate is None else dout * gate[..., None]  # output = gate * h_t
-        else:
-            dseq = None
-            # dfinal[0] is our own array, so dout stays untouched
-            dfinal[0] += dout if last_gate is None else dout * last_gate
-        if stepwise:
-            dx, dstates0 = stepwise_backward(self, dseq, dfinal)
-        elif spans is not None:
-            # every gradient enters at the last kept step of its sequence (see spans.py)
-            dseq = spans.output_grads(dseq, self)
-            lost = spans.inject(dseq, dfinal[0])
-            dx, dstates0 = self._backward_seq(dseq, [np.zeros((n, h), self.dtype)
-                                                     for _ in range(k)])
-            dstates0[0] = dstates0[0] + lost
-            dx = spans.unroll(dx, self)
-        else:
+        dseq = None
+        if options is None:
+            if dout is not None:
+                if self.return_sequences:
+                    dseq = dout
+                else:
+                    dfinal[0] += dout  # dfinal[0] is our own array, so dout stays untouched
             dx, dstates0 = self._backward_seq(dseq, dfinal)
-        if x_mask is not None:
-            dx = dx * x_mask  # the inputs were multiplied by the dropout mask
+        else:
+            dx, dstates0 = self._backward_options(options, dout, dfinal)
         if self.go_backwards:
             dx = np.ascontiguousarray(dx[:, ::-1])
         self.initial_state_grads = dstates0
         return dx
+
+    def _backward_options(self, opt, dout, dfinal):
+        """``backward`` after :meth:`_forward_options`: ``(dx, dstates0)``, dx in processing
+        order. ``dout`` is the checked output gradient (or None), ``dfinal`` our own arrays."""
+        n, h = dfinal[0].shape[0], self.units
+        dseq = None
+        if dout is not None:
+            if self.return_sequences:
+                dseq = dout if opt.gate is None else dout * opt.gate[..., None]  # gate * h_t
+            else:
+                dfinal[0] += dout if opt.last_gate is None else dout * opt.last_gate
+        if opt.stepwise:
+            return stepwise_backward(self, dseq, dfinal)
+        if opt.spans is not None:
+            # every gradient enters at the last kept step of its sequence (see spans.py)
+            dseq = opt.spans.output_grads(dseq, self)
+            lost = opt.spans.inject(dseq, dfinal[0])
+            dx, dstates0 = self._backward_seq(dseq, [np.zeros((n, h), self.dtype)
+                                                     for _ in dfinal])
+            dstates0[0] = dstates0[0] + lost
+            dx = opt.spans.unroll(dx, self)
+        else:
+            dx, dstates0 = self._backward_seq(dseq, dfinal)
+        if opt.x_mask is not None:
+            dx = dx * opt.x_mask  # the inputs were multiplied by the dropout mask
+        return dx, dstates0
 
     # ------------------------------------------------------------------ hooks
     def _forward_seq(self, x, states, keep, copy=True):  # pragma: no cover - abstract

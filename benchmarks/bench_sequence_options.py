@@ -14,7 +14,10 @@ Variants:
   ``pad_sequences(padding='post')``); ``mask-pre``: the same lengths, pre-padded;
 * ``bidir``: ``Bidirectional(layer)`` (concat), no mask; ``bidir-mask``: with the mask;
 * ``dropout``: ``dropout=0.2`` (one input mask, the fast loop on masked inputs);
-* ``rec-dropout``: ``recurrent_dropout=0.2`` (the step-by-step loop, one mask per gate).
+* ``rec-dropout``: ``recurrent_dropout=0.2`` (the step-by-step loop, one mask per gate);
+* ``last-mask-pre``: many-to-one (``return_sequences=False``, the loss on the last output)
+  with the pre-padded mask, against the same layer without a mask (``last``), as a
+  classifier on ``pad_sequences`` (padding='pre', Keras's default) runs it.
 
 Usage::
 
@@ -46,7 +49,10 @@ SHAPES = {
     "big": (64, 100, 256, 256),
 }
 CLASSES = {"simple_rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
-VARIANTS = ("plain", "mask", "mask-pre", "bidir", "bidir-mask", "dropout", "rec-dropout")
+VARIANTS = ("plain", "mask", "mask-pre", "bidir", "bidir-mask", "dropout", "rec-dropout",
+            "last-mask-pre")
+#: the variant each one is compared with (default: plain)
+BASELINE = {"last-mask-pre": "last"}
 TARGET_SECONDS = 0.02
 
 
@@ -62,7 +68,7 @@ def make_step(kind, variant, shape):
     """A function running one training step of the variant, and a description."""
     b, t, d, h = shape
     cls = CLASSES[kind]
-    options = {"return_sequences": True, "seed": 0}
+    options = {"return_sequences": not variant.startswith("last"), "seed": 0}
     if variant == "dropout":
         options["dropout"] = 0.2
     elif variant == "rec-dropout":
@@ -74,7 +80,7 @@ def make_step(kind, variant, shape):
     kwargs = {"training": True}
     if variant in ("mask", "bidir-mask"):
         kwargs["mask"] = lengths_mask(b, t)
-    elif variant == "mask-pre":
+    elif variant in ("mask-pre", "last-mask-pre"):
         kwargs["mask"] = lengths_mask(b, t, pre=True)
 
     def step():
@@ -99,9 +105,9 @@ def measure(kind, shape_name, variants, rounds):
     for _ in range(rounds):
         for v, step in steps.items():
             times[v].append(min(timeit.repeat(step, number=numbers[v], repeat=3)) / numbers[v])
-    plain = times["plain"]
     return {v: {"ms": statistics.median(ts) * 1e3,
-                "ratio": statistics.median(t / p for t, p in zip(ts, plain, strict=True))}
+                "ratio": statistics.median(
+                    t / p for t, p in zip(ts, times[BASELINE.get(v, "plain")], strict=True))}
             for v, ts in times.items()}
 
 
@@ -114,6 +120,9 @@ def main(argv=None):
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args(argv)
     variants = ["plain"] + [v for v in args.variants.split(",") if v != "plain"]
+    for v in list(variants):
+        if v in BASELINE and BASELINE[v] not in variants:
+            variants.insert(1, BASELINE[v])
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     print("| layer | shape | plain ms | " + " | ".join(variants[1:]) + " |")
     print("|---|---|---:|" + "---:|" * (len(variants) - 1))
@@ -122,7 +131,8 @@ def main(argv=None):
         for shape_name in args.shapes.split(","):
             r = measure(kind, shape_name, variants, args.rounds)
             results[f"{kind}/{shape_name}"] = r
-            cells = " | ".join(f"{r[v]['ratio']:.2f}" for v in variants[1:])
+            cells = " | ".join(f"{r[v]['ratio']:.2f}" if v != "last" else f"{r[v]['ms']:.3f} ms"
+                               for v in variants[1:])
             print(f"| {kind} | {shape_name} | {r['plain']['ms']:.3f} | {cells} |", flush=True)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     if args.json:

@@ -19,39 +19,55 @@ The numbers are those of the masked recurrence step by step (the tests check it 
 a loop of the kernels); only the order of work differs. Masks with holes inside a
 sequence go through the layers' masked loops instead.
 
-Speed: every rearrangement is one ``np.take`` of whole rows of an (N*T, H) matrix, with
-an extra zero row for the positions that get zeros (numpy's ``take_along_axis`` and
-multiplications by an (N, T, 1) mask were 3 to 30 times slower at the benchmark shapes).
+Speed: every rearrangement is one ``np.take`` of whole rows, straight from the loop's
+time-major work array when its memory allows, and the positions that get zeros are
+set afterwards (numpy's ``take_along_axis`` and multiplications by an (N, T, 1) mask
+were 3 to 30 times slower at the benchmark shapes, and fresh (N, T, H) arrays on every
+call cost page faults, so the sources and the gradients live in work arrays).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from ._buffers import workspace
 
 __all__ = ["Spans"]
 
 
-def _take_rows(layer, name, a, index, zero_row=False, out=None):
-    """Rows ``index`` (N, T) of ``a`` (N, T, H) seen as an (N*T, H) matrix; index N*T means a
-    row of zeros when ``zero_row``. Returns (N, T, H): ``out`` if given, else a fresh array.
-    The source is copied into the work array ``name`` of ``layer`` when it needs the zero
-    row or is not contiguous (fresh arrays of this size on every call cost page faults)."""
-    n, t = index.shape
-    h = a.shape[-1]
-    if zero_row:
-        rows = workspace(layer, name, (n * t + 1, h), a.dtype)
-        np.copyto(rows[:-1].reshape(a.shape), a)
-        rows[-1] = 0
-    elif a.flags.c_contiguous:
-        rows = a.reshape(n * t, h)
-    else:
-        rows = workspace(layer, name, (n * t, h), a.dtype)
-        np.copyto(rows.reshape(a.shape), a)
+def _rows(a):
+    """``a`` (N, T, H) as a 2-D (rows, H) view, if its memory allows one without a copy:
+    ``(rows, 'n')`` with row n*T + t (batch-major), ``(rows, 't')`` with row t*N + n
+    (time-major, as the fast loops keep their states), or ``(None, None)``."""
+    n, t, h = a.shape
+    sn, st, sh = a.strides
+    if sn == t * st or n == 1:
+        return as_strided(a, (n * t, h), (st, sh)), "n"
+    if st == n * sn or t == 1:
+        return as_strided(a, (n * t, h), (sn, sh)), "t"
+    return None, None
+
+
+def _take_steps(layer, name, a, steps, valid=None, out=None):
+    """out[n, p] = a[n, steps[n, p]] (and 0 where ``valid`` is False): one ``np.take`` of whole
+    rows, straight from ``a``'s memory when it allows (``a`` (N, T, H) may be a view of a
+    work array), else from a copy in the work array ``name`` of ``layer``. Returns ``out``
+    (N, T, H), or a fresh array when it is None."""
+    n, t, h = a.shape
+    rows, order = _rows(a)
+    if rows is None:
+        buf = workspace(layer, name, a.shape, a.dtype)
+        np.copyto(buf, a)
+        rows, order = buf.reshape(n * t, h), "n"
+    seq = np.arange(n)[:, None]
+    index = seq * t + steps if order == "n" else steps * n + seq
     if out is None:
-        return np.take(rows, index.ravel(), axis=0).reshape(n, t, h)
-    np.take(rows, index.ravel(), axis=0, out=out.reshape(n * t, h))
+        out = np.take(rows, index.ravel(), axis=0).reshape(n, t, h)
+    else:
+        np.take(rows, index.ravel(), axis=0, out=out.reshape(n * t, h))
+    if valid is not None:
+        out[~valid] = 0
     return out
 
 
@@ -90,27 +106,25 @@ class Spans:
         if not self.rolled:
             return a
         out = workspace(layer, "span_x", a.shape, a.dtype)
-        return _take_rows(layer, "span_x_src", a, self.base + (self.pos + self.start[:, None])
-                          % self.t, out=out)
+        return _take_steps(layer, "span_x_src", a, (self.pos + self.start[:, None]) % self.t,
+                           out=out)
 
     def unroll(self, a, layer):
         """The inverse of :meth:`roll`, as a fresh array."""
         if not self.rolled:
             return a
-        return _take_rows(layer, "span_dx_src", a, self.base + (self.pos - self.start[:, None])
-                          % self.t)
+        return _take_steps(layer, "span_dx_src", a, (self.pos - self.start[:, None]) % self.t)
 
     def outputs(self, seq, layer):
-        """The outputs (N, T, H) in input order from the rotated loop's ``seq`` (N, T, H):
-        inside a run the loop's output; after it the run's last one (zero with
+        """The outputs (N, T, H) in input order from the rotated loop's ``seq`` (N, T, H), a
+        fresh array: inside a run the loop's output; after it the run's last one (zero with
         zero_output_for_mask); before it zero."""
         rel = self.pos - self.start[:, None]  # step of the run shown at each position
+        steps = np.clip(rel, 0, np.maximum(self.length - 1, 0)[:, None])
         shown = (rel >= 0) & self.ended[:, None]
         if self.zero_output:
             shown &= rel < self.length[:, None]
-        index = np.where(shown, self.base + np.minimum(rel, self.length[:, None] - 1),
-                         self.n * self.t)
-        return _take_rows(layer, "span_src", seq, index, zero_row=True)  # a fresh array
+        return _take_steps(layer, "span_seq", seq, steps, None if shown.all() else shown)
 
     def output_grads(self, dout, layer):
         """The adjoint of :meth:`outputs`: dout (N, T, H) in input order (or None: zero) ->
@@ -121,9 +135,8 @@ class Spans:
             ds.fill(0)
             return ds
         inside = self.pos < self.length[:, None]
-        index = np.where(inside, self.base + (self.pos + self.start[:, None]) % self.t,
-                         self.n * self.t)
-        _take_rows(layer, "span_src", dout, index, zero_row=True, out=ds)
+        steps = (self.pos + self.start[:, None]) % self.t
+        _take_steps(layer, "span_dout", dout, steps, None if inside.all() else inside, out=ds)
         if not self.zero_output:
             after = (self.pos >= (self.start + self.length)[:, None]) & self.ended[:, None]
             if after.any():

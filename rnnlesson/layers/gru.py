@@ -168,7 +168,7 @@ class GRU(Recurrent):
         RHp = None
         copyto = np.copyto
         # masked steps: the columns of skipped sequences keep h_{t-1} (None: no column skipped)
-        carry = (None,) * t_len if keep is None else skipped_columns(keep)
+        carry = (None,) * t_len if keep is None else skipped_columns(keep, h)
         with np.errstate(over="ignore"):  # exp(-a) = inf for a < -88 (float32) gives a gate 0
             if ra:
                 for zt, p, xrz, rz, r, zg, rh, xh, hh, dd, hp, hn, cw in zip(

@@ -286,8 +286,10 @@ class LSTM(Recurrent):
         H = self.units
         mm, add, mul, div, exp, tanh = np.matmul, np.add, np.multiply, np.divide, np.exp, np.tanh
         copyto = np.copyto
-        if_skip = np.repeat(np.array([0.0, 1.0], self.dtype), H)[:, None]  # (2H, 1): i=0, f=1
-        carry = skipped_columns(keep)
+        n = keep.shape[0]
+        if_skip = np.repeat(np.array([[0.0], [1.0]], self.dtype), H, axis=0)  # i = 0, f = 1
+        if_skip = np.ascontiguousarray(np.broadcast_to(if_skip, (2 * H, n)))
+        carry = skipped_columns(keep, 2 * H)  # (2H, N) blocks; their first H rows for h
         with np.errstate(over="ignore"):
             for s, hp, c in zip(steps, h_prev, carry, strict=True):
                 mm(WT, s.inputs, s.z)
@@ -306,7 +308,7 @@ class LSTM(Recurrent):
                 tanh(cc, tc)
                 mul(s.o, tc, s.h)
                 if c is not None:
-                    copyto(s.h, hp, where=c)           # masked columns keep h_{t-1}
+                    copyto(s.h, hp, where=c[:H])       # masked columns keep h_{t-1}
 
     def _forward_seq(self, x, states, keep, copy=True):
         cache = self._run(x, states[0], states[1], keep=keep)
@@ -422,7 +424,7 @@ class LSTM(Recurrent):
         keep = cache["keep"]
         if keep is not None:
             keep_f = keep.T[:, None, :].astype(dt)  # (T, 1, N): 1 where the step counts
-            carry = skipped_columns(keep)
+            carry = skipped_columns(keep, H)
         for chunk in chunks:
             sub(1.0, chunk.sig, chunk.sig_slope)
             mul(chunk.sig_slope, chunk.sig, chunk.sig_slope)  # sigmoid' = s (1 - s)

@@ -189,7 +189,7 @@ class SimpleRNN(Recurrent):
         act = self.activation
         act_into = np.tanh if act == "tanh" else partial(_activate_into, act)
         dot, add, copyto = np.dot, np.add, np.copyto
-        carry = skipped_rows(keep)
+        carry = skipped_rows(keep, h)
         h_prev = S[:-1, :, :h]
         if A is None:
             for s_t, hp, h_next, c in zip(S[:-1], h_prev, S[1:, :, :h], carry, strict=True):
@@ -227,7 +227,7 @@ class SimpleRNN(Recurrent):
         if keep is not None:
             # a masked step: dL/dz_t = 0 (the factor is zeroed) and dL/dh_{t-1} = dL/dh_t
             multiply(fac, keep.T[:, :, None], fac)
-            dh = self._masked_backward_loop(dA, fac, dseq_t, dh, UT, skipped_rows(keep))
+            dh = self._masked_backward_loop(dA, fac, dseq_t, dh, UT, skipped_rows(keep, h))
         elif dseq is None:
             for da, f in zip(dA[::-1], fac[::-1], strict=True):
                 multiply(dh, f, da)        # dL/dz_t = dL/dh_t * act'(z_t)

@@ -12,6 +12,8 @@ Variants:
 * ``mask``: a sequence mask, post-padded: sequence b has length L_b drawn uniformly in
   [T/2, T] (seeded), False after it (what ``Embedding(mask_zero=True)`` gives on
   ``pad_sequences(padding='post')``); ``mask-pre``: the same lengths, pre-padded;
+* ``mask-holes``: the post-padded mask with one step in ten also skipped inside the
+  sequences (a mask with holes: the layers' masked loops, a copy per step);
 * ``bidir``: ``Bidirectional(layer)`` (concat), no mask; ``bidir-mask``: with the mask;
 * ``dropout``: ``dropout=0.2`` (one input mask, the fast loop on masked inputs);
 * ``rec-dropout``: ``recurrent_dropout=0.2`` (the step-by-step loop, one mask per gate);
@@ -49,8 +51,8 @@ SHAPES = {
     "big": (64, 100, 256, 256),
 }
 CLASSES = {"simple_rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
-VARIANTS = ("plain", "mask", "mask-pre", "bidir", "bidir-mask", "dropout", "rec-dropout",
-            "last-mask-pre")
+VARIANTS = ("plain", "mask", "mask-pre", "mask-holes", "bidir", "bidir-mask", "dropout",
+            "rec-dropout", "last-mask-pre")
 #: the variant each one is compared with (default: plain)
 BASELINE = {"last-mask-pre": "last"}
 TARGET_SECONDS = 0.02
@@ -80,6 +82,8 @@ def make_step(kind, variant, shape):
     kwargs = {"training": True}
     if variant in ("mask", "bidir-mask"):
         kwargs["mask"] = lengths_mask(b, t)
+    elif variant == "mask-holes":
+        kwargs["mask"] = lengths_mask(b, t) & (np.random.default_rng(2).random((b, t)) >= 0.1)
     elif variant in ("mask-pre", "last-mask-pre"):
         kwargs["mask"] = lengths_mask(b, t, pre=True)
 

@@ -291,7 +291,7 @@ class Recurrent(Layer):
             if self.return_sequences:
                 seq = opt.spans.outputs(seq, self)  # the outputs of masked steps included
             if opt.spans.last_gate is not None:
-                opt.last_gate = opt.spans.last_gate[:, None]
+                opt.last_gate = opt.spans.last_gate
         else:
             seq, final = self._forward_seq(x, states, keep, copy=self.return_sequences)
             if keep is not None:

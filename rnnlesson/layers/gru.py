@@ -166,9 +166,61 @@ class GRU(Recurrent):
         else:
             Zin, Pout, XRZ, XH = Z[:-1, :h + 1], P[:, :o + 2 * h], XP[:, :2 * h], XP[:, 2 * h:]
         RHp = None
-        copyto = np.copyto
-        # masked steps: the columns of skipped sequences keep h_{t-1} (None: no column skipped)
-        carry = (None,) * t_len if keep is None else skipped_columns(keep, h)
+        if keep is not None:
+            RHp = self._masked_loop(MT, Zin, Pout, XRZ, RZ, R, Zg, XH, HH, Dd, Hp, Hn, P, tmp,
+                                    keep)
+        else:
+            with np.errstate(over="ignore"):  # exp(-a) = inf for a < -88 (float32) gives a gate 0
+                if ra:
+                    for zt, p, xrz, rz, r, zg, rh, xh, hh, dd, hp, hn in zip(
+                            Zin, Pout, XRZ, RZ, R, Zg, P[:, :h], XH, HH, Dd, Hp, Hn, strict=True):
+                        dot(MT, zt, p)          # the step's pre-activations (wide inputs: 3 blocks)
+                        if xrz is not None:
+                            add(rz, xrz, rz)    # + the input part (wide inputs)
+                        exp(rz, rz)             # exp(-a) for a = [pre_r; pre_z] ...
+                        add(rz, 1.0, rz)
+                        divide(1.0, rz, rz)     # ... and [r; z] = 1 / (1 + exp(-a))
+                        mul(r, rh, tmp)         # r * (h U_h + b_rh)
+                        add(tmp, xh, tmp)       # + x W_h + b_ih
+                        tanh(tmp, hh)           # hh
+                        sub(hp, hh, dd)         # h_{t-1} - hh
+                        mul(zg, dd, tmp)        # z (h_{t-1} - hh)
+                        add(hh, tmp, hn)        # h_t = z h_{t-1} + (1 - z) hh
+                else:
+                    UhT = np.ascontiguousarray(Uh.T)
+                    RHp = workspace(self, "RHp", (t_len, h, n), dt)  # r * h_{t-1} of every step
+                    for zt, p, xrz, rz, r, zg, xh, rhp, hh, dd, hp, hn in zip(
+                            Zin, Pout, XRZ, RZ, R, Zg, XH, RHp, HH, Dd, Hp, Hn, strict=True):
+                        dot(MT, zt, p)
+                        if xrz is not None:
+                            add(rz, xrz, rz)
+                        exp(rz, rz)
+                        add(rz, 1.0, rz)
+                        divide(1.0, rz, rz)     # [r; z]
+                        mul(r, hp, rhp)         # r * h_{t-1}
+                        dot(UhT, rhp, tmp)      # (r * h_{t-1}) U_h, transposed
+                        add(tmp, xh, tmp)       # + x W_h + b_h
+                        tanh(tmp, hh)
+                        sub(hp, hh, dd)
+                        mul(zg, dd, tmp)
+                        add(hh, tmp, hn)
+        self._seq = {"Z": Z, "P": P, "HH": HH, "D": Dd, "RH": RHp, "n": n, "t": t_len, "d": d,
+                     "keep": keep}
+        hs = Hn.transpose(2, 0, 1)  # (N, T, H) view
+        seq = hs.copy() if copy else hs  # a workspace view only when asked
+        return seq, [Z[t_len, :h].T]
+
+    def _masked_loop(self, MT, Zin, Pout, XRZ, RZ, R, Zg, XH, HH, Dd, Hp, Hn, P, tmp, keep):
+        """The forward loops with a mask with holes ``keep`` (N, T): as the plain loops, and
+        at a step where some sequences are skipped their columns of h_t are copied from
+        h_{t-1}. Returns the r * h_{t-1} buffer of reset_before (else None)."""
+        t_len, h, n = HH.shape
+        dt, ra = self.dtype, self.reset_after
+        Uh = self.params["recurrent_kernel"][:, 2 * h:]
+        dot, add, mul, sub = np.dot, np.add, np.multiply, np.subtract
+        exp, divide, tanh, copyto = np.exp, np.divide, np.tanh, np.copyto
+        carry = skipped_columns(keep, h)  # None at steps where no sequence is skipped
+        RHp = None
         with np.errstate(over="ignore"):  # exp(-a) = inf for a < -88 (float32) gives a gate 0
             if ra:
                 for zt, p, xrz, rz, r, zg, rh, xh, hh, dd, hp, hn, cw in zip(
@@ -208,11 +260,7 @@ class GRU(Recurrent):
                     add(hh, tmp, hn)
                     if cw is not None:
                         copyto(hn, hp, where=cw)
-        self._seq = {"Z": Z, "P": P, "HH": HH, "D": Dd, "RH": RHp, "n": n, "t": t_len, "d": d,
-                     "keep": keep}
-        hs = Hn.transpose(2, 0, 1)  # (N, T, H) view
-        seq = hs.copy() if copy else hs  # a workspace view only when asked
-        return seq, [Z[t_len, :h].T]
+        return RHp
 
     def _states_at(self, steps):
         """[h] after ``steps[n]`` steps of sequence n (N,), from the last forward: (N, H)."""

@@ -236,7 +236,8 @@ class Recurrent(Layer):
         x = self._prepare_input(x)
         self._ensure_built(x.shape)
         n, t, _ = x.shape
-        training = _checks.boolean(training, "training", type(self).__name__)
+        if training is not False and training is not True:  # the check only when needed
+            training = _checks.boolean(training, "training", type(self).__name__)
         states, _given = self._prepare_states(initial_state, n)
         if mask is None and not (training and (self.dropout or self.recurrent_dropout)):
             if self.go_backwards:

@@ -8,7 +8,9 @@ How the package is laid out (each module owns one idea; imports only point down)
   its message, seeds included).
 * Floor 2, the pieces. ``layers``: ``Layer`` (params and grads side by side, forward,
   backward), ``Dense``, ``Embedding``, the fused sequence layers ``SimpleRNN``,
-  ``LSTM``, ``GRU`` (fast loops, tested against the kernels); ``cells``: one-step
+  ``LSTM``, ``GRU`` (fast loops, tested against the kernels; masks and dropout as
+  Keras 3), ``Bidirectional``, ``Masking`` (masks pass from layer to layer:
+  ``layers.masking``); ``cells``: one-step
   cells for teaching, computed by the kernels; ``losses``; ``optimizers`` (update
   rules, ``clipnorm`` per array and ``global_clipnorm``, ``global_norm``);
   ``callbacks`` (History, EarlyStopping, TerminateOnNaN, progress); ``gradcheck``;
@@ -27,7 +29,8 @@ How the package is laid out (each module owns one idea; imports only point down)
 
 A training step, the same for ``Sequential.fit``, ``train_on_batch`` and the
 widgets' ``Trainer.step`` (``models.training.train_step``): check the batch; each
-layer's ``forward(training=True)``, outputs checked finite; ``loss.forward`` then
+layer's ``forward(training=True)`` (handing on the sequence mask, if a layer made one),
+outputs checked finite; ``loss.forward`` (on the unmasked steps only) then
 ``model.backward(loss.backward())``, which overwrites every layer's ``grads``; the
 global gradient norm; ``optimizer.apply(model.params, model.grads)``, which clips a
 copy of the gradients and updates the weights in place (put back if they turn

@@ -18,7 +18,18 @@ import numpy as np
 
 from rnnlesson import kernels
 from rnnlesson.cells import GRUCell, LSTMCell, SimpleRNNCell
-from rnnlesson.layers import GRU, LSTM, Dense, Dropout, Embedding, Flatten, SimpleRNN
+from rnnlesson.layers import (
+    GRU,
+    LSTM,
+    Bidirectional,
+    Dense,
+    Dropout,
+    DropoutMasks,
+    Embedding,
+    Flatten,
+    Masking,
+    SimpleRNN,
+)
 
 #: relative error below which a float64 gradient check passes (tests/README.md)
 GRAD_TOL = 1e-7
@@ -40,6 +51,10 @@ class Case:
         terms: roundings behind one entry of the result (tests/numerics.py).
         rejects_empty: an input with an empty axis raises ValueError.
         wrong_rank: the shape of an input with a wrong number of axes (None: any is fine).
+        factory: builds the layer instead of ``cls`` (``factory(dtype=, seed=, **options)``),
+            for layers that wrap another (Bidirectional) or need fixed dropout masks.
+        zero_steps: time steps of the input set to zero (what Masking masks).
+        gradient_check: finite differences apply (not where a perturbation moves a mask).
     """
 
     id: str
@@ -54,22 +69,58 @@ class Case:
     terms: int = 16
     rejects_empty: bool = True
     wrong_rank: tuple | None = (2, 3)
+    factory: object = None
+    zero_steps: tuple = ()
+    gradient_check: bool = True
 
     def make(self, dtype="float64", seed=0, **options):
+        if self.factory is not None:
+            return self.factory(dtype=dtype, seed=seed, **{**self.options, **options})
         return self.cls(*self.args, dtype=dtype, seed=seed, **{**self.options, **options})
 
     def input(self, rng, dtype="float64"):
         if self.ids is not None:
             return rng.integers(0, self.ids, size=self.input_shape)
-        return rng.standard_normal(self.input_shape).astype(dtype)
+        x = rng.standard_normal(self.input_shape).astype(dtype)
+        for n, t in self.zero_steps:
+            x[n, t] = 0.0
+        return x
 
     @property
     def recurrent(self) -> bool:
         return issubclass(self.cls, (SimpleRNN, LSTM, GRU))
 
 
-def _rnn_weights(d, h, k, bias=None):
-    return (("kernel", (d, k * h)), ("recurrent_kernel", (h, k * h)), ("bias", bias or (k * h,)))
+def _rnn_weights(d, h, k, bias=None, prefix=""):
+    return ((prefix + "kernel", (d, k * h)), (prefix + "recurrent_kernel", (h, k * h)),
+            (prefix + "bias", bias or (k * h,)))
+
+
+def _bidirectional(inner_cls, units):
+    """A factory of Bidirectional(inner_cls(units, name='rnn', ...)): the options merge_mode
+    and name go to the wrapper, the rest to the wrapped layer."""
+    def make(dtype, seed, merge_mode="concat", name=None, **options):
+        return Bidirectional(inner_cls(units, name="rnn", dtype=dtype, seed=seed, **options),
+                             merge_mode, name=name)
+    return make
+
+
+def _with_fixed_masks(cls, units, n, d):
+    """A factory of recurrent layers with dropout whose masks are fixed (drawn once from a
+    seeded generator), so that every call, and every twin, uses the same ones."""
+    def make(dtype, seed, **options):
+        layer = cls(units, dtype=dtype, seed=seed, **options)
+        rng = np.random.default_rng(99)
+        k = layer.blocks if layer.recurrent_dropout else 1
+        inputs = (rng.random((k, n, d)) >= layer.dropout) / (1 - layer.dropout)
+        inputs[:, 0] = 1 / (1 - layer.dropout)
+        rec = (rng.random((k, n, units)) >= layer.recurrent_dropout) / (
+            1 - layer.recurrent_dropout)
+        rec[:, 0] = 1 / (1 - layer.recurrent_dropout)
+        layer.fixed_dropout_masks = DropoutMasks(inputs if layer.dropout else None,
+                                                 rec if layer.recurrent_dropout else None)
+        return layer
+    return make
 
 
 def _rnn_terms(n, t, d, h):
@@ -108,6 +159,38 @@ CASES = [
     Case("gru-reset-before", GRU, (4,), (2, 5, 3), _rnn_weights(3, 4, 3),
          options={"reset_after": False, "go_backwards": True, "return_sequences": True,
                   "return_state": True}, terms=_rnn_terms(2, 5, 3, 4)),
+    Case("embedding-mask-zero", Embedding, (7, 3), (4, 5), (("embeddings", (7, 3)),),
+         options={"mask_zero": True}, positional=2, ids=7, terms=4 * 5, wrong_rank=(2, 3, 7)),
+    # no masked step here: the mask jumps when a zero vector is perturbed, so finite
+    # differences cannot check it (test_masking.py checks those steps' zero gradient)
+    Case("masking", Masking, (), (3, 4, 2), (), terms=1, wrong_rank=(2, 3)),
+    Case("masking-steps", Masking, (), (3, 4, 2), (), terms=1, zero_steps=((0, 1), (2, 0)),
+         wrong_rank=(2, 3), gradient_check=False),
+    Case("lstm-dropout", LSTM, (4,), (3, 5, 2), _rnn_weights(2, 4, 4),
+         options={"dropout": 0.3, "recurrent_dropout": 0.3, "return_sequences": True},
+         forward_kwargs={"training": True}, terms=_rnn_terms(3, 5, 2, 4),
+         factory=_with_fixed_masks(LSTM, 4, 3, 2)),
+    Case("gru-input-dropout", GRU, (4,), (3, 5, 2), _rnn_weights(2, 4, 3, (2, 12)),
+         options={"dropout": 0.4}, forward_kwargs={"training": True},
+         terms=_rnn_terms(3, 5, 2, 4), factory=_with_fixed_masks(GRU, 4, 3, 2)),
+    Case("simple_rnn-recurrent-dropout", SimpleRNN, (4,), (3, 5, 2), _rnn_weights(2, 4, 1),
+         options={"recurrent_dropout": 0.5, "go_backwards": True, "return_sequences": True},
+         forward_kwargs={"training": True}, positional=2, terms=_rnn_terms(3, 5, 2, 4),
+         factory=_with_fixed_masks(SimpleRNN, 4, 3, 2)),
+    Case("bidirectional-lstm", Bidirectional, (LSTM(4, name="rnn"),), (2, 5, 3),
+         _rnn_weights(3, 4, 4, prefix="forward_rnn/") + _rnn_weights(3, 4, 4,
+                                                                    prefix="backward_rnn/"),
+         positional=2, terms=_rnn_terms(2, 5, 3, 4), factory=_bidirectional(LSTM, 4)),
+    Case("bidirectional-gru-mul-sequences", Bidirectional, (GRU(4, name="rnn"),), (2, 5, 3),
+         _rnn_weights(3, 4, 3, (2, 12), prefix="forward_rnn/")
+         + _rnn_weights(3, 4, 3, (2, 12), prefix="backward_rnn/"),
+         options={"merge_mode": "mul", "return_sequences": True}, positional=2,
+         terms=_rnn_terms(2, 5, 3, 4), factory=_bidirectional(GRU, 4)),
+    Case("bidirectional-simple_rnn-states", Bidirectional, (SimpleRNN(4, name="rnn"),),
+         (2, 5, 3), _rnn_weights(3, 4, 1, prefix="forward_rnn/")
+         + _rnn_weights(3, 4, 1, prefix="backward_rnn/"),
+         options={"merge_mode": None, "return_sequences": True, "return_state": True},
+         positional=2, terms=_rnn_terms(2, 5, 3, 4), factory=_bidirectional(SimpleRNN, 4)),
 ]
 CASE_IDS = [c.id for c in CASES]
 
@@ -128,6 +211,21 @@ SHAPE_IDS = ["fold", "project"]
 #: return_sequences, return_state, go_backwards, stateful, initial_state given
 FLAGS = list(itertools.product([False, True], repeat=5))
 FLAG_IDS = ["".join("RSBFI"[i] if v else "-" for i, v in enumerate(f)) for f in FLAGS]
+
+
+def sequence_masks(n, t):
+    """Sequence masks (N, T) of every kind a layer treats differently, by name: padding after
+    ('post') or before ('pre') the sequence, lengths T-1, T-2, ... (a sequence with no kept
+    step when N > T - 1), and holes inside sequences ('holes')."""
+    pos = np.arange(t)[None, :]
+    lengths = np.array([(t - 1 - i) % (t + 1) for i in range(n)])[:, None]
+    holes = np.ones((n, t), bool)
+    holes[:, 1] = False                  # a hole after the first step of every sequence
+    holes[n - 1, -1] = False             # and padding at the end of the last one
+    return {"post": pos < lengths, "pre": pos >= t - lengths, "holes": holes}
+
+
+MASK_KINDS = ["post", "pre", "holes"]
 
 
 def flag_options(flags) -> dict:
@@ -232,23 +330,36 @@ class CellSteps:
         return dx, list(dprev) if self.two else [dprev]
 
 
-def loop_of_steps(steps, layer, x, states0, douts):
+def loop_of_steps(steps, layer, x, states0, douts, keep=None):
     """What ``layer`` must compute, by a loop of ``steps`` (KernelSteps or CellSteps).
 
     Args:
         x: (N, T, D) as given to the layer; states0: the states the call starts from;
-        douts: the upstream gradients in the form ``layer.backward`` takes them.
+        douts: the upstream gradients in the form ``layer.backward`` takes them;
+        keep: None, or the sequence mask (N, T) given to the layer. Keras's rule, step by
+            step: where the mask is False the states stay as they were and the output
+            repeats the previous output (zeros at first), or is zero with
+            ``zero_output_for_mask``.
     Returns:
         ``(outputs, dx, grads, dstates0)``: the forward outputs as a list, dL/dx, the weight
         gradients and the gradients of the initial states.
     """
     n, t_len, _ = x.shape
-    xs = x[:, ::-1] if layer.go_backwards else x
-    states, hs = list(states0), []
+    back = layer.go_backwards
+    xs = x[:, ::-1] if back else x
+    ks = None if keep is None else (keep[:, ::-1] if back else keep)
+    zero_output = layer.zero_output_for_mask
+    states, ys, y = list(states0), [], np.zeros((n, layer.units))
     for t in range(t_len):
-        h, states = steps.forward(xs[:, t], states)
-        hs.append(h)
-    out = np.stack(hs, axis=1) if layer.return_sequences else hs[-1]
+        h, new = steps.forward(xs[:, t], states)
+        if ks is None:
+            y, states = h, new
+        else:
+            m = ks[:, t, None]
+            y = np.where(m, h, 0.0 if zero_output else y)
+            states = [np.where(m, a, b) for a, b in zip(new, states, strict=True)]
+        ys.append(y)
+    out = np.stack(ys, axis=1) if layer.return_sequences else ys[-1]
     outputs = [out] + states if layer.return_state else [out]
 
     grads = list(douts) if layer.return_state else [douts]
@@ -256,31 +367,41 @@ def loop_of_steps(steps, layer, x, states0, douts):
     dstates = [np.zeros((n, layer.units)) if g is None else np.array(g, dtype=float)
                for g in grads[1:]] if layer.return_state else \
         [np.zeros((n, layer.units)) for _ in states]
+    dy = np.zeros((n, layer.units))  # dL/dy_t arriving from later steps
     if dout is not None and not layer.return_sequences:
-        dstates[0] = dstates[0] + dout
+        dy = dy + dout
     dxs = [None] * t_len
     for t in reversed(range(t_len)):
         if dout is not None and layer.return_sequences:
-            dstates[0] = dstates[0] + dout[:, t]
-        dxs[t], dstates = steps.backward(dstates)
+            dy = dy + dout[:, t]
+        m = 1.0 if ks is None else ks[:, t, None].astype(float)
+        # y_t = m h_t + (1 - m) y_{t-1};  s_t = m s_new + (1 - m) s_{t-1}
+        dnew = [m * (dstates[0] + dy)] + [m * d for d in dstates[1:]]
+        carry = [(1 - m) * d for d in dstates]
+        dy = np.zeros_like(dy) if zero_output and ks is not None else (1 - m) * dy
+        dxs[t], dprev = steps.backward(dnew)
+        dstates = [a + b for a, b in zip(dprev, carry, strict=True)]
     dx = np.stack(dxs, axis=1)
-    if layer.go_backwards:
+    if back:
         dx = dx[:, ::-1]
     return outputs, dx, {k: g.copy() for k, g in steps.grads.items()}, dstates
 
 
-def assert_layer_equals_loop(steps_cls, layer, flags, x_shape, seed):
-    """Run ``layer`` forward and back under ``flags`` and check every output and gradient
-    against :func:`loop_of_steps` with ``steps_cls(layer)`` (float64, to ~1e-12)."""
+def assert_layer_equals_loop(steps_cls, layer, flags, x_shape, seed, keep=None):
+    """Run ``layer`` forward and back under ``flags`` (and the sequence mask ``keep``) and
+    check every output and gradient against :func:`loop_of_steps` with ``steps_cls(layer)``
+    (float64, to ~1e-12)."""
     rng = np.random.default_rng(seed)
     x, kwargs, states0 = prepare_call(layer, flags, x_shape, rng)
+    if keep is not None:
+        kwargs["mask"] = keep
     out = layer(x, **kwargs)
     outs = out if isinstance(out, list) else [out]
     douts = [rng.standard_normal(o.shape) for o in outs]
     douts = douts if layer.return_state else douts[0]
     dx = layer.backward(douts)
     ref_outs, ref_dx, ref_grads, ref_dstates0 = loop_of_steps(steps_cls(layer), layer, x,
-                                                              states0, douts)
+                                                              states0, douts, keep)
     for a, b in zip(outs, ref_outs, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(dx, ref_dx, rtol=1e-11, atol=1e-12)

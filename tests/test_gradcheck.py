@@ -62,18 +62,19 @@ class TinyRNN(Recurrent):
         self.add_weight("kernel", self.rng.normal(size=(d, self.units)) * 0.5)
         self.add_weight("recurrent_kernel", self.rng.normal(size=(self.units, self.units)) * 0.5)
 
-    def _forward_seq(self, x, states, training):
+    def _forward_seq(self, x, states, keep, copy=True):
         n, t, _ = x.shape
         h = states[0]
         hs = np.empty((n, t, self.units), self.dtype)
         for s in range(t):
-            h = np.tanh(x[:, s] @ self.params["kernel"] + h @ self.params["recurrent_kernel"])
+            new = np.tanh(x[:, s] @ self.params["kernel"] + h @ self.params["recurrent_kernel"])
+            h = new if keep is None else np.where(keep[:, s, None], new, h)
             hs[:, s] = h
-        self._seq_cache = (x, states[0], hs)
+        self._seq_cache = (x, states[0], hs, keep)
         return hs, [h]
 
     def _backward_seq(self, dseq, dfinal):
-        x, h0, hs = self._seq_cache
+        x, h0, hs, keep = self._seq_cache
         n, t, _ = x.shape
         W, U = self.params["kernel"], self.params["recurrent_kernel"]
         dW, dU = np.zeros_like(W), np.zeros_like(U)
@@ -82,12 +83,13 @@ class TinyRNN(Recurrent):
         for s in reversed(range(t)):
             if dseq is not None:
                 dh = dh + dseq[:, s]
-            dz = dh * (1 - hs[:, s] ** 2)
+            kept = np.ones((n, 1), bool) if keep is None else keep[:, s, None]
+            dz = np.where(kept, dh * (1 - hs[:, s] ** 2), 0.0)  # a masked step: h passes on
             h_prev = hs[:, s - 1] if s > 0 else h0
             dW += x[:, s].T @ dz
             dU += h_prev.T @ dz
             dx[:, s] = dz @ W.T
-            dh = dz @ U.T
+            dh = dz @ U.T + np.where(kept, 0.0, dh)
         self.grads["kernel"][...] = dW
         self.grads["recurrent_kernel"][...] = dU
         return dx, [dh]

@@ -18,6 +18,7 @@ from layer_cases import (
     FLAG_IDS,
     FLAGS,
     GRAD_TOL,
+    MASK_KINDS,
     RECURRENT,
     RECURRENT_IDS,
     SHAPE_IDS,
@@ -29,6 +30,7 @@ from layer_cases import (
     loop_of_steps,
     make_recurrent,
     prepare_call,
+    sequence_masks,
 )
 from numerics import assert_close, rnn_terms
 
@@ -353,3 +355,104 @@ def test_book_style_gru_reference_refuses_the_reset_before_bias():
     layer = make_recurrent(RECURRENT[3][1], 3, 4, RECURRENT[3][2])
     with pytest.raises(ValueError, match=r"reset_after=True bias of shape \(2, 3H\)"):
         reference.GRUReference.from_layer(layer)
+
+
+# ------------------------------------------------------------------ sequence masks
+@every_flag
+def test_masked_layer_equals_a_loop_of_the_kernels(make, x_shape, flags):
+    """With a mask of every kind (padding after, before, holes), with and without
+    zero_output_for_mask, the layer computes Keras's masked recurrence step by step."""
+    n, t, _ = x_shape
+    for keep in sequence_masks(n, t).values():
+        for zero_output in (False, True):
+            layer = make()
+            layer.zero_output_for_mask = zero_output
+            assert_layer_equals_loop(KernelSteps, layer, flags, x_shape, seed=6, keep=keep)
+
+
+MASK_FLAGS = [(True, False, False, False, False), (False, True, True, False, True),
+              (True, True, True, True, True), (False, False, False, True, False)]
+
+
+@VARIANT
+@SHAPE
+@pytest.mark.parametrize("kind", MASK_KINDS)
+@pytest.mark.parametrize("flags", MASK_FLAGS, ids=["".join("RSBFI"[i] if v else "-"
+                                                           for i, v in enumerate(f))
+                                                   for f in MASK_FLAGS])
+def test_gradients_with_a_mask(cls, options, shape, kind, flags):
+    _, _, d, h = shape
+    n, t = 4, 5  # every sequence keeps a step or more: no gradient entry is tiny
+    layer = make_recurrent(cls, d, h, {**options, **flag_options(flags),
+                                       "zero_output_for_mask": flags[2]})
+    x, kwargs, _ = prepare_call(layer, flags, (n, t, d), np.random.default_rng(3))
+    kwargs["mask"] = sequence_masks(n, t)[kind]
+    errors = check_layer_gradients(layer, x, forward_kwargs=kwargs, verbose=False)
+    assert max(errors.values()) < GRAD_TOL, errors
+
+
+@VARIANT
+@pytest.mark.parametrize("kind", MASK_KINDS)
+def test_masked_float32_matches_float64(cls, options, kind):
+    n, t, d, h = 3, 6, 4, 5
+    keep = sequence_masks(n, t)[kind]
+    rng = np.random.default_rng(8)
+    x, dy = rng.standard_normal((n, t, d)), rng.standard_normal((n, t, h))
+    res = {}
+    for dtype in ("float64", "float32"):
+        layer = make_recurrent(cls, d, h, {**options, "return_sequences": True}, dtype=dtype)
+        out = layer(x, mask=keep)
+        res[dtype] = (out, layer.backward(dy), {k: g.copy() for k, g in layer.grads.items()})
+    terms = rnn_terms(n, t, d, h)
+    for a, b in zip(res["float32"][:2], res["float64"][:2], strict=True):
+        assert_close(a, b, dtype="float32", terms=terms, what="output / dL/dx")
+    for k, g in res["float64"][2].items():
+        assert_close(res["float32"][2][k], g, dtype="float32", terms=terms, what=k)
+
+
+@VARIANT
+@pytest.mark.parametrize("padding", ["pre", "post"])
+def test_padding_gives_the_unpadded_result(cls, options, padding):
+    """A padded batch with its mask gives each sequence's own result, wherever the padding."""
+    rng = np.random.default_rng(2)
+    d, h, t = 3, 4, 7
+    lengths = [7, 4, 1, 5]
+    layer = make_recurrent(cls, d, h, {**options, "return_state": True})
+    seqs = [rng.standard_normal((length, d)) for length in lengths]
+    x = np.zeros((len(lengths), t, d))
+    keep = np.zeros((len(lengths), t), bool)
+    for i, s in enumerate(seqs):
+        where = slice(t - len(s), t) if padding == "pre" else slice(0, len(s))
+        x[i, where], keep[i, where] = s, True
+    x[~keep] = rng.standard_normal((int((~keep).sum()), d))  # padding need not be zeros
+    padded = layer(x, mask=keep)
+    for i, s in enumerate(seqs):
+        alone = layer(s[None])
+        for a, b in zip(padded, alone, strict=True):
+            np.testing.assert_allclose(a[i], b[0], rtol=1e-12, atol=1e-13)
+
+
+@VARIANT
+def test_masked_steps_give_no_gradient_to_their_inputs(cls, options):
+    layer = make_recurrent(cls, 2, 3, {**options, "return_sequences": True})
+    keep = sequence_masks(3, 5)["holes"]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 5, 2))
+    layer(x, mask=keep)
+    dx = layer.backward(rng.standard_normal((3, 5, 3)))
+    assert not dx[~keep].any() and np.abs(dx[keep]).min() > 0
+
+
+@VARIANT
+def test_a_mask_that_does_not_fit_is_refused(cls, options):
+    layer = cls(3, **options)
+    x = np.zeros((2, 5, 4))
+    with pytest.raises(ValueError, match=r"mask of shape \(N, T\) = \(2, 5\).*got \(2, 4\)"):
+        layer(x, mask=np.ones((2, 4), bool))
+    with pytest.raises(ValueError, match=r"mask of shape \(N, T\) = \(2, 5\).*got \(2, 5, 1\)"):
+        layer(x, mask=np.ones((2, 5, 1), bool))
+    with pytest.raises(ValueError, match=r"booleans or 0/1.*got other values, e.g. 2"):
+        layer(x, mask=np.full((2, 5), 2))
+    with pytest.raises(TypeError, match=r"mask of booleans .*dtype <U1"):
+        layer(x, mask=np.full((2, 5), "a"))
+    np.testing.assert_array_equal(layer(x, mask=np.ones((2, 5), int)), layer(x))

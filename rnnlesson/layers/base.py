@@ -61,6 +61,11 @@ class Layer:
     #: False for layers that draw no random numbers at all (Flatten): a model's
     #: shuffling is still reproducible when such a layer has no seed.
     uses_randomness: bool = True
+    #: Masks (see :mod:`rnnlesson.layers.masking`): the layer can receive a sequence mask
+    #: (N, T) without destroying it (Keras's ``supports_masking``) ...
+    supports_masking: bool = False
+    #: ... and its ``forward`` takes ``mask=`` and uses it (recurrent layers).
+    takes_mask: bool = False
 
     def __init__(self, *, name=None, dtype="float32", seed=None, input_shape=None, trainable=True):
         owner = type(self).__name__
@@ -119,6 +124,11 @@ class Layer:
 
     def compute_output_shape(self, input_shape):
         raise NotImplementedError
+
+    def compute_mask(self, x, mask=None):
+        """The mask (N, T) of the output for input ``x`` and incoming ``mask`` (or None):
+        by default the incoming mask if the layer supports masking, else None."""
+        return mask if self.supports_masking else None
 
     def _need_cache(self):
         if self._cache is None:

@@ -45,6 +45,7 @@ class Dense(Layer):
     """
 
     _config_keys = ("units", "activation", "use_bias")
+    supports_masking = True  # works step by step: a sequence mask still fits its output
 
     def __init__(self, units, activation=None, *, use_bias=True, **kwargs):
         super().__init__(**kwargs)
@@ -119,6 +120,8 @@ class Embedding(Layer):
     Args:
         input_dim: V, the vocabulary size; valid ids are 0 .. V-1.
         output_dim: E, the size of each vector.
+        mask_zero: id 0 is padding: the layer's output carries the mask ``x != 0`` (N, T)
+            to the layers after it (Keras's; the vectors themselves are unchanged).
         name, dtype, seed, input_shape: as :class:`Layer`.
 
     Shapes:
@@ -132,12 +135,20 @@ class Embedding(Layer):
     ``None``: integer ids have no gradient, so an Embedding must be the first layer.
     """
 
-    _config_keys = ("input_dim", "output_dim")
+    _config_keys = ("input_dim", "output_dim", "mask_zero")
 
-    def __init__(self, input_dim, output_dim, **kwargs):
+    def __init__(self, input_dim, output_dim, *, mask_zero=False, **kwargs):
         super().__init__(**kwargs)
         self.input_dim = _checks.positive_int(input_dim, "input_dim", "Embedding")
         self.output_dim = _checks.positive_int(output_dim, "output_dim", "Embedding")
+        self.mask_zero = _checks.boolean(mask_zero, "mask_zero", "Embedding")
+        self.supports_masking = self.mask_zero  # as Keras
+
+    def compute_mask(self, x, mask=None):
+        """With ``mask_zero``: ``x != 0`` (N, T), True at real tokens; else None."""
+        if not self.mask_zero:
+            return None
+        return np.asarray(x) != 0
 
     def _build(self, input_shape) -> None:
         self.add_weight(
@@ -282,6 +293,7 @@ class Dropout(Layer):
     """
 
     _config_keys = ("rate",)
+    supports_masking = True
 
     def __init__(self, rate, **kwargs):
         super().__init__(**kwargs)

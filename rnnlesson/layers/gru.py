@@ -33,6 +33,7 @@ import numpy as np
 
 from .. import _checks
 from ._buffers import time_columns, workspace
+from .masking import skipped_columns
 from .recurrent import Recurrent
 
 
@@ -45,6 +46,8 @@ class GRU(Recurrent):
         reset_after: True (default, as Keras 3 and PyTorch): the reset gate multiplies
             ``h U_h + b_rh``; False: it multiplies h before U_h (the original paper).
         return_sequences, return_state, go_backwards, stateful: as Keras (see ``Recurrent``).
+        dropout, recurrent_dropout, zero_output_for_mask: as Keras (see ``Recurrent``);
+        ``forward(x, mask=...)`` skips masked steps.
         dtype, seed, name, input_shape: as ``Layer``.
 
     Shapes: input (N, T, D); output (N, T, H) with return_sequences else (N, H).
@@ -78,20 +81,26 @@ class GRU(Recurrent):
       (T, 4H, N) buffer, so after the loop each weight gradient is one GEMM over all T*N
       columns (``[dU]`` from the h rows of Z, ``[db; dW]`` from its 1 and x rows) and
       dL/dX is one more.
+    * A mask with holes (see ``Recurrent``): the skipped columns copy h_{t-1}; backward
+      zeroes their factors q, f and takes z = 1, so dL/dh passes through with no per-step
+      work. Padding masks need none of it (``spans``).
     * Scratch buffers are kept between calls of the same shape (as ``SimpleRNN``);
       everything returned is a fresh array.
     """
 
     _config_keys = ("units", "reset_after", "return_sequences", "return_state", "go_backwards",
-                    "stateful")
+                    "stateful", "dropout", "recurrent_dropout", "zero_output_for_mask")
 
     blocks = 3
 
     def __init__(self, units, *, reset_after=True, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, dtype="float32", seed=None, name=None,
+                 go_backwards=False, stateful=False, dropout=0.0, recurrent_dropout=0.0,
+                 zero_output_for_mask=False, dtype="float32", seed=None, name=None,
                  input_shape=None):
         super().__init__(units, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, dtype=dtype, seed=seed,
+                         go_backwards=go_backwards, stateful=stateful, dropout=dropout,
+                         recurrent_dropout=recurrent_dropout,
+                         zero_output_for_mask=zero_output_for_mask, dtype=dtype, seed=seed,
                          name=name, input_shape=input_shape)
         self.reset_after = _checks.boolean(reset_after, "reset_after", type(self).__name__)
         self._seq = None
@@ -109,7 +118,7 @@ class GRU(Recurrent):
         return Ws, Us, b
 
     # ------------------------------------------------------------------ forward
-    def _forward_seq(self, x, states, training):
+    def _forward_seq(self, x, states, keep, copy=True):
         n, t_len, d = x.shape
         h = self.units
         dt = self.dtype
@@ -157,10 +166,66 @@ class GRU(Recurrent):
         else:
             Zin, Pout, XRZ, XH = Z[:-1, :h + 1], P[:, :o + 2 * h], XP[:, :2 * h], XP[:, 2 * h:]
         RHp = None
+        if keep is not None:
+            RHp = self._masked_loop(MT, Zin, Pout, XRZ, RZ, R, Zg, XH, HH, Dd, Hp, Hn, P, tmp,
+                                    keep)
+        else:
+            with np.errstate(over="ignore"):  # exp(-a) = inf for a < -88 (float32) gives a gate 0
+                if ra:
+                    for zt, p, xrz, rz, r, zg, rh, xh, hh, dd, hp, hn in zip(
+                            Zin, Pout, XRZ, RZ, R, Zg, P[:, :h], XH, HH, Dd, Hp, Hn, strict=True):
+                        dot(MT, zt, p)          # the step's pre-activations (wide inputs: 3 blocks)
+                        if xrz is not None:
+                            add(rz, xrz, rz)    # + the input part (wide inputs)
+                        exp(rz, rz)             # exp(-a) for a = [pre_r; pre_z] ...
+                        add(rz, 1.0, rz)
+                        divide(1.0, rz, rz)     # ... and [r; z] = 1 / (1 + exp(-a))
+                        mul(r, rh, tmp)         # r * (h U_h + b_rh)
+                        add(tmp, xh, tmp)       # + x W_h + b_ih
+                        tanh(tmp, hh)           # hh
+                        sub(hp, hh, dd)         # h_{t-1} - hh
+                        mul(zg, dd, tmp)        # z (h_{t-1} - hh)
+                        add(hh, tmp, hn)        # h_t = z h_{t-1} + (1 - z) hh
+                else:
+                    UhT = np.ascontiguousarray(Uh.T)
+                    RHp = workspace(self, "RHp", (t_len, h, n), dt)  # r * h_{t-1} of every step
+                    for zt, p, xrz, rz, r, zg, xh, rhp, hh, dd, hp, hn in zip(
+                            Zin, Pout, XRZ, RZ, R, Zg, XH, RHp, HH, Dd, Hp, Hn, strict=True):
+                        dot(MT, zt, p)
+                        if xrz is not None:
+                            add(rz, xrz, rz)
+                        exp(rz, rz)
+                        add(rz, 1.0, rz)
+                        divide(1.0, rz, rz)     # [r; z]
+                        mul(r, hp, rhp)         # r * h_{t-1}
+                        dot(UhT, rhp, tmp)      # (r * h_{t-1}) U_h, transposed
+                        add(tmp, xh, tmp)       # + x W_h + b_h
+                        tanh(tmp, hh)
+                        sub(hp, hh, dd)
+                        mul(zg, dd, tmp)
+                        add(hh, tmp, hn)
+        self._seq = {"Z": Z, "P": P, "HH": HH, "D": Dd, "RH": RHp, "n": n, "t": t_len, "d": d,
+                     "keep": keep}
+        hs = Hn.transpose(2, 0, 1)  # (N, T, H) view
+        seq = hs.copy() if copy else hs  # a workspace view only when asked
+        return seq, [Z[t_len, :h].T]
+
+    def _masked_loop(self, MT, Zin, Pout, XRZ, RZ, R, Zg, XH, HH, Dd, Hp, Hn, P, tmp, keep):
+        """The forward loops with a mask with holes ``keep`` (N, T): as the plain loops, and
+        at a step where some sequences are skipped their columns of h_t are copied from
+        h_{t-1}. Returns the r * h_{t-1} buffer of reset_before (else None)."""
+        t_len, h, n = HH.shape
+        dt, ra = self.dtype, self.reset_after
+        Uh = self.params["recurrent_kernel"][:, 2 * h:]
+        dot, add, mul, sub = np.dot, np.add, np.multiply, np.subtract
+        exp, divide, tanh, copyto = np.exp, np.divide, np.tanh, np.copyto
+        carry = skipped_columns(keep, h)  # None at steps where no sequence is skipped
+        RHp = None
         with np.errstate(over="ignore"):  # exp(-a) = inf for a < -88 (float32) gives a gate 0
             if ra:
-                for zt, p, xrz, rz, r, zg, rh, xh, hh, dd, hp, hn in zip(
-                        Zin, Pout, XRZ, RZ, R, Zg, P[:, :h], XH, HH, Dd, Hp, Hn, strict=True):
+                for zt, p, xrz, rz, r, zg, rh, xh, hh, dd, hp, hn, cw in zip(
+                        Zin, Pout, XRZ, RZ, R, Zg, P[:, :h], XH, HH, Dd, Hp, Hn, carry,
+                        strict=True):
                     dot(MT, zt, p)          # the step's pre-activations (wide inputs: 3 blocks)
                     if xrz is not None:
                         add(rz, xrz, rz)    # + the input part (wide inputs)
@@ -173,11 +238,13 @@ class GRU(Recurrent):
                     sub(hp, hh, dd)         # h_{t-1} - hh
                     mul(zg, dd, tmp)        # z (h_{t-1} - hh)
                     add(hh, tmp, hn)        # h_t = z h_{t-1} + (1 - z) hh
+                    if cw is not None:
+                        copyto(hn, hp, where=cw)  # masked columns keep h_{t-1}
             else:
                 UhT = np.ascontiguousarray(Uh.T)
                 RHp = workspace(self, "RHp", (t_len, h, n), dt)  # r * h_{t-1} of every step
-                for zt, p, xrz, rz, r, zg, xh, rhp, hh, dd, hp, hn in zip(
-                        Zin, Pout, XRZ, RZ, R, Zg, XH, RHp, HH, Dd, Hp, Hn, strict=True):
+                for zt, p, xrz, rz, r, zg, xh, rhp, hh, dd, hp, hn, cw in zip(
+                        Zin, Pout, XRZ, RZ, R, Zg, XH, RHp, HH, Dd, Hp, Hn, carry, strict=True):
                     dot(MT, zt, p)
                     if xrz is not None:
                         add(rz, xrz, rz)
@@ -191,10 +258,13 @@ class GRU(Recurrent):
                     sub(hp, hh, dd)
                     mul(zg, dd, tmp)
                     add(hh, tmp, hn)
-        self._seq = {"Z": Z, "P": P, "HH": HH, "D": Dd, "RH": RHp, "n": n, "t": t_len, "d": d}
-        hs = Hn.transpose(2, 0, 1)  # (N, T, H) view
-        seq = hs.copy() if self.return_sequences else hs  # never a workspace view
-        return seq, [Z[t_len, :h].T]
+                    if cw is not None:
+                        copyto(hn, hp, where=cw)
+        return RHp
+
+    def _states_at(self, steps):
+        """[h] after ``steps[n]`` steps of sequence n (N,), from the last forward: (N, H)."""
+        return [self._seq["Z"][steps, :self.units, np.arange(steps.shape[0])]]
 
     # ------------------------------------------------------------------ backward
     def _backward_seq(self, dseq, dfinal):
@@ -221,6 +291,12 @@ class GRU(Recurrent):
         mul(f, omz, f)
         rr = sub(1, r, workspace(self, "rr", (t_len, h, n), dt))
         mul(rr, r, rr)                          # r(1 - r) = dr/dpre_r
+        if c["keep"] is not None:
+            # masked steps: the step's own paths are cut (q = f = 0, so every gate gradient
+            # is 0) and the direct path takes z = 1: dL/dh_{t-1} = dL/dh_t, as h_t = h_{t-1}
+            keep_t = c["keep"].T[:, None, :]    # (T, 1, N)
+            mul(QF, keep_t[:, None], QF)
+            z = np.where(keep_t, z, np.ones((), dt))
         dP = workspace(self, "dP", (t_len, nb, n), dt)  # dL/d(each block of P, un-negated)
         dP4 = dP.reshape(t_len, nb // h, h, n)
         dh = np.ascontiguousarray(dfinal[0].T)  # dL/dh_T, (H, N), our own array

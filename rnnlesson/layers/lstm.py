@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import _checks
 from ._buffers import time_columns, workspace
+from .masking import skipped_columns
 from .recurrent import Recurrent
 
 
@@ -84,6 +85,7 @@ class _BackwardChunk:
     tanh_c: np.ndarray      # (k, H, N) tanh(c_t)
     h_slope: np.ndarray     # (k, H, N) written: o (1 - tanh(c_t)^2)
     steps: list             # the chunk's _BackwardStep, last step first
+    span: slice             # the chunk's steps start ... end-1
 
 
 def _per_step(record, **blocks):
@@ -107,6 +109,8 @@ class LSTM(Recurrent):
         return_state: also return the final states: ``[output, h_T, c_T]``.
         go_backwards: read the sequence from its end; the output keeps that order.
         stateful: carry (h_T, c_T) into the next call; ``reset_states()`` goes back to zeros.
+        dropout, recurrent_dropout: Keras's dropout of the inputs and of h_{t-1} in training
+            (see ``Recurrent``); zero_output_for_mask: zero outputs at masked steps.
         dtype, seed, name, input_shape: as every layer.
 
     Shapes: input x (N, T, D); ``forward(x, initial_state=[h0, c0])`` with h0, c0 (N, H);
@@ -137,6 +141,9 @@ class LSTM(Recurrent):
     * After the loop, one GEMM for all the weight gradients over all T*N columns
       ([dU; dW; db] = [H_prev; X; 1] dA^T) and one for dX = dA^T W^T, then the columns
       are put back in the public order i, f, c, o.
+    * A mask with holes (see ``Recurrent``): at a step that skips some sequences their
+      columns get i = 0, f = 1 and h_{t-1} (see ``_masked_loop``); padding masks need no
+      per-step work (``spans``).
     * Work arrays kept between calls of the same shape (no fresh memory to fault in on
       every step), with the per-step views into them made once; ``out=`` on every
       operation and ufuncs bound to locals. Outputs are always fresh copies.
@@ -147,10 +154,13 @@ class LSTM(Recurrent):
     _config_keys = Recurrent._config_keys + ("unit_forget_bias",)
 
     def __init__(self, units, *, unit_forget_bias=True, return_sequences=False,
-                 return_state=False, go_backwards=False, stateful=False, dtype="float32",
-                 seed=None, name=None, input_shape=None):
+                 return_state=False, go_backwards=False, stateful=False, dropout=0.0,
+                 recurrent_dropout=0.0, zero_output_for_mask=False, dtype="float32", seed=None,
+                 name=None, input_shape=None):
         super().__init__(units, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, dtype=dtype, seed=seed,
+                         go_backwards=go_backwards, stateful=stateful, dropout=dropout,
+                         recurrent_dropout=recurrent_dropout,
+                         zero_output_for_mask=zero_output_for_mask, dtype=dtype, seed=seed,
                          name=name, input_shape=input_shape)
         self.unit_forget_bias = _checks.boolean(unit_forget_bias, "unit_forget_bias", "LSTM")
         self._seq = None  # what the last forward stored for backward
@@ -198,8 +208,9 @@ class LSTM(Recurrent):
             got = self._ws[name] = (key, make())
         return got[1]
 
-    def _run(self, x, h0, c0, reuse=True):
-        """The time loop. x (N, T, D) in processing order; h0, c0 (N, H). Returns the cache.
+    def _run(self, x, h0, c0, reuse=True, keep=None):
+        """The time loop. x (N, T, D) in processing order; h0, c0 (N, H); ``keep`` None or
+        the sequence mask (N, T). Returns the cache.
 
         Every buffer is time-major and TRANSPOSED per step: the gate block of step t is
         ``A[t]`` of shape (4H, N) (rows i, f, o, c~), states are (H, N). Each gate is then a
@@ -240,6 +251,9 @@ class LSTM(Recurrent):
                              inputs=Z[:T], h=Z[1:, :H])
 
         steps = self._views("fwd", reuse, (A, C, TC, Z), make_steps)
+        if keep is not None:
+            self._masked_loop(steps, WT, Z[:T, :H], tmpH, keep)
+            return {"A": A, "C": C, "TC": TC, "Hnext": Hnext, "Z": Z, "keep": keep}
         with np.errstate(over="ignore"):  # exp(-z) = inf for z < -88 (float32) gives s = 0
             for s in steps:
                 mm(WT, s.inputs, s.z)   # [-z_i; -z_f; -z_o; z_c] = [U; W; b]^T [h_prev; x_t; 1]
@@ -255,13 +269,54 @@ class LSTM(Recurrent):
                 tc = s.tanh_c
                 tanh(c, tc)
                 mul(s.o, tc, s.h)       # h = o * tanh(c)
-        return {"A": A, "C": C, "TC": TC, "Hnext": Hnext, "Z": Z}
+        return {"A": A, "C": C, "TC": TC, "Hnext": Hnext, "Z": Z, "keep": None}
 
-    def _forward_seq(self, x, states, training):
-        cache = self._run(x, states[0], states[1])
+    def _states_at(self, steps):
+        """[h, c] after ``steps[n]`` steps of sequence n (N,), from the last forward: (N, H)."""
+        cols = np.arange(steps.shape[0])
+        Z, C = self._seq["Z"], self._seq["C"]
+        return [Z[steps, :self.units, cols], C[steps, :, cols]]
+
+    def _masked_loop(self, steps, WT, h_prev, tmpH, keep):
+        """The forward loop with a sequence mask ``keep`` (N, T). At a step where some
+        sequences are masked, their columns get i = 0 and f = 1 after the sigmoids, so
+        c_t = 1 c_{t-1} + 0 c~ = c_{t-1} exactly, and h_t is copied from h_{t-1}. The stored
+        gates then also make backward carry dL/dc through those columns (dc_{t-1} = dc f)
+        with zero gate gradients (s (1 - s) = 0 at s = 0 and 1)."""
+        H = self.units
+        mm, add, mul, div, exp, tanh = np.matmul, np.add, np.multiply, np.divide, np.exp, np.tanh
+        copyto = np.copyto
+        n = keep.shape[0]
+        if_skip = np.repeat(np.array([[0.0], [1.0]], self.dtype), H, axis=0)  # i = 0, f = 1
+        if_skip = np.ascontiguousarray(np.broadcast_to(if_skip, (2 * H, n)))
+        carry = skipped_columns(keep, 2 * H)  # (2H, N) blocks; their first H rows for h
+        with np.errstate(over="ignore"):
+            for s, hp, c in zip(steps, h_prev, carry, strict=True):
+                mm(WT, s.inputs, s.z)
+                sig = s.sig
+                exp(sig, sig)
+                add(sig, 1.0, sig)
+                div(1.0, sig, sig)
+                if c is not None:
+                    copyto(sig[:2 * H], if_skip, where=c)  # masked columns: i = 0, f = 1
+                g, cc = s.g, s.c
+                tanh(g, g)
+                mul(s.f, s.c_prev, cc)
+                mul(s.i, g, tmpH)
+                add(cc, tmpH, cc)
+                tc = s.tanh_c
+                tanh(cc, tc)
+                mul(s.o, tc, s.h)
+                if c is not None:
+                    copyto(s.h, hp, where=c[:H])       # masked columns keep h_{t-1}
+
+    def _forward_seq(self, x, states, keep, copy=True):
+        cache = self._run(x, states[0], states[1], keep=keep)
         self._seq = cache
         Hn = cache["Hnext"]
-        seq = Hn.transpose(2, 0, 1).copy()  # (N, T, H), always a copy: the cache stays ours
+        seq = Hn.transpose(2, 0, 1)  # (N, T, H), a view of the cache ...
+        if copy:
+            seq = seq.copy()  # ... or a copy of it, which the caller may keep
         final = [Hn[-1].T.copy(), cache["C"][-1].T.copy()]
         return seq, final
 
@@ -360,11 +415,16 @@ class LSTM(Recurrent):
                 a = A[start:end]
                 chunks.append(_BackwardChunk(
                     sig=a[:, :H3], sig_slope=slope[:, :H3], g=a[:, H3:], g_slope=slope[:, H3:],
-                    o=a[:, H2:H3], tanh_c=TC[start:end], h_slope=h_slope, steps=steps))
+                    o=a[:, H2:H3], tanh_c=TC[start:end], h_slope=h_slope, steps=steps,
+                    span=slice(start, end)))
             return chunks
 
         chunks = self._views("bwd", True, (A, C, TC, dZ, slopes, h_slopes, dseq_tm),
                              make_chunks)
+        keep = cache["keep"]
+        if keep is not None:
+            keep_f = keep.T[:, None, :].astype(dt)  # (T, 1, N): 1 where the step counts
+            carry = skipped_columns(keep, H)
         for chunk in chunks:
             sub(1.0, chunk.sig, chunk.sig_slope)
             mul(chunk.sig_slope, chunk.sig, chunk.sig_slope)  # sigmoid' = s (1 - s)
@@ -373,6 +433,9 @@ class LSTM(Recurrent):
             mul(chunk.tanh_c, chunk.tanh_c, chunk.h_slope)
             sub(1.0, chunk.h_slope, chunk.h_slope)
             mul(chunk.h_slope, chunk.o, chunk.h_slope)        # o tanh'(c) = dh_t/dc_t
+            if keep is not None:
+                dh = self._masked_chunk(chunk, keep_f, carry, dh, dc, dh_t, tmp, Ub)
+                continue
             for s in chunk.steps:
                 dh_out = s.dh_out
                 if dh_out is None:
@@ -404,3 +467,39 @@ class LSTM(Recurrent):
         self._pack(prm["kernel"], Wb, 1.0)
         dX = (dAll.T @ Wb.T).reshape(T, N, D).transpose(1, 0, 2)
         return dX, [np.ascontiguousarray(dh.T), np.ascontiguousarray(dc.T)]
+
+    def _masked_chunk(self, chunk, keep_f, carry, dh, dc, dh_t, tmp, Ub):
+        """The backward steps of one chunk with a sequence mask. The forward stored i = 0,
+        f = 1 in the masked columns, which zeroes dL/di, dL/df, dL/dc~ and carries dL/dc;
+        here the paths through h_t = o tanh(c_t) are cut as well (the o and h slopes times
+        the mask), so dz_t = 0 there, and dL/dh_{t-1} = dL/dh_t is copied across."""
+        H = self.units
+        mm, add, mul, copyto = np.matmul, np.add, np.multiply, np.copyto
+        kf = keep_f[chunk.span]
+        mul(chunk.h_slope, kf, chunk.h_slope)
+        o_slope = chunk.sig_slope[:, 2 * H:]
+        mul(o_slope, kf, o_slope)
+        nxt = np.empty_like(dh)
+        for s, c in zip(chunk.steps, carry[chunk.span][::-1], strict=True):
+            dh_out = s.dh_out
+            if dh_out is None:
+                dh_all = dh
+            else:
+                dh_all = dh_t
+                add(dh_out, dh, dh_all)
+            mul(dh_all, s.h_slope, tmp)
+            add(dc, tmp, dc)
+            mul(dc, s.g, s.dz_i)
+            mul(dc, s.c_prev, s.dz_f)
+            mul(dh_all, s.tanh_c, s.dz_o)
+            mul(dc, s.i, s.dz_g)
+            dz = s.dz
+            mul(dz, s.gate_slope, dz)
+            mul(dc, s.f, dc)                # f = 1 in masked columns: dc carried
+            if c is None:
+                mm(Ub, dz, dh)
+            else:
+                mm(Ub, dz, nxt)
+                copyto(nxt, dh_all, where=c)  # masked columns: h_t = h_{t-1}
+                dh, nxt = nxt, dh
+        return dh

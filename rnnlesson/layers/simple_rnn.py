@@ -17,10 +17,13 @@ against a loop of the kernels.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from .. import activations, kernels
 from ._buffers import workspace
+from .masking import skipped_rows
 from .recurrent import Recurrent
 
 
@@ -66,6 +69,8 @@ class SimpleRNN(Recurrent):
         units: H, the size of the hidden state.
         activation: 'tanh' (default), 'relu', 'sigmoid', 'linear' (or None).
         return_sequences, return_state, go_backwards, stateful: as Keras (see ``Recurrent``).
+        dropout, recurrent_dropout, zero_output_for_mask: as Keras (see ``Recurrent``);
+        ``forward(x, mask=...)`` skips masked steps.
         dtype, seed, name, input_shape: as ``Layer``.
 
     Shapes: input (N, T, D); output (N, T, H) with return_sequences else (N, H).
@@ -90,26 +95,32 @@ class SimpleRNN(Recurrent):
       dL/d(kernel) = Xᵀ dA, dL/d(recurrent_kernel) = H_prevᵀ dA and dL/d(bias) = 1ᵀ dA
       are single products over all T*N rows (in the folded case one product
       ``Sᵀ dA`` gives all three), and dL/dX = dA @ kernelᵀ is one more.
+    * A mask with holes (see ``Recurrent``): after each step that skips some sequence,
+      their rows of h_t are copied from h_{t-1}; backward zeroes act' there (so dL/dz_t
+      = 0) and copies dL/dh_t across. Padding masks need none of it (``spans``).
     * Scratch buffers (``S``, dA, ...) are kept between calls of the same shape
       (see :func:`workspace`): fresh megabyte arrays on every call cost page faults.
       Everything returned (outputs, dL/dX, state gradients) is a fresh array.
     """
 
     _config_keys = ("units", "activation", "return_sequences", "return_state", "go_backwards",
-                    "stateful")
+                    "stateful", "dropout", "recurrent_dropout", "zero_output_for_mask")
 
     def __init__(self, units, activation="tanh", *, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, dtype="float32", seed=None, name=None,
+                 go_backwards=False, stateful=False, dropout=0.0, recurrent_dropout=0.0,
+                 zero_output_for_mask=False, dtype="float32", seed=None, name=None,
                  input_shape=None):
         super().__init__(units, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, dtype=dtype, seed=seed,
+                         go_backwards=go_backwards, stateful=stateful, dropout=dropout,
+                         recurrent_dropout=recurrent_dropout,
+                         zero_output_for_mask=zero_output_for_mask, dtype=dtype, seed=seed,
                          name=name, input_shape=input_shape)
         self.activation = activations.canonical(activation, type(self).__name__,
                                                 activations.RECURRENT_NAMES)
         self._seq = None
 
     # ------------------------------------------------------------------ forward
-    def _forward_seq(self, x, states, training):
+    def _forward_seq(self, x, states, keep, copy=True):
         n, t_len, d = x.shape
         h = self.units
         dt = self.dtype
@@ -127,7 +138,9 @@ class SimpleRNN(Recurrent):
             S[:t_len, :, k - 1] = 1
             S[t_len, :, h:] = 0
             M = np.concatenate([U, W, b[None, :]], axis=0)  # (K, H)
-            if act == "tanh":
+            if keep is not None:
+                self._masked_loop(S, None, M, z, keep)
+            elif act == "tanh":
                 tanh = np.tanh
                 for s_t, h_next in zip(S[:-1], S[1:, :, :h], strict=True):
                     dot(s_t, M, z)         # z = h_{t-1} U + x_t W + b
@@ -144,7 +157,9 @@ class SimpleRNN(Recurrent):
             matmul(X.reshape(t_len * n, d), W, A.reshape(t_len * n, h))
             A += b  # A_t = x_t W + b for every t at once
             add = np.add
-            if act == "tanh":
+            if keep is not None:
+                self._masked_loop(S, A, U, z, keep)
+            elif act == "tanh":
                 tanh = np.tanh
                 for h_prev, a_t, h_next in zip(S[:-1], A, S[1:], strict=True):
                     dot(h_prev, U, z)      # h_{t-1} U
@@ -155,14 +170,44 @@ class SimpleRNN(Recurrent):
                     dot(h_prev, U, z)
                     add(z, a_t, z)
                     _activate_into(act, z, h_next)
-        self._seq = (S, X, fold, n, t_len, d)
+        self._seq = (S, X, fold, n, t_len, d, keep)
         hs = S[1:, :, :h].transpose(1, 0, 2)  # (N, T, H) view
-        seq = hs.copy(order="C") if self.return_sequences else hs  # never a workspace view
+        seq = hs.copy(order="C") if copy else hs  # a workspace view only when asked
         return seq, [S[t_len, :, :h]]
+
+    def _states_at(self, steps):
+        """[h] after ``steps[n]`` steps of sequence n (N,), from the last forward: (N, H)."""
+        S = self._seq[0]
+        return [S[steps, np.arange(steps.shape[0]), :self.units]]
+
+    def _masked_loop(self, S, A, M, z, keep):
+        """The forward loop with a sequence mask ``keep`` (N, T): as the plain loops, then
+        h_t = h_{t-1} in the rows of the masked sequences (one copy, only at steps where
+        some sequence is masked). ``A`` holds the input part (None when x_t is folded into
+        the operand S[t] and ``M`` = [U; W; b])."""
+        h = self.units
+        act = self.activation
+        act_into = np.tanh if act == "tanh" else partial(_activate_into, act)
+        dot, add, copyto = np.dot, np.add, np.copyto
+        carry = skipped_rows(keep, h)
+        h_prev = S[:-1, :, :h]
+        if A is None:
+            for s_t, hp, h_next, c in zip(S[:-1], h_prev, S[1:, :, :h], carry, strict=True):
+                dot(s_t, M, z)
+                act_into(z, h_next)
+                if c is not None:
+                    copyto(h_next, hp, where=c)  # a masked step keeps the state
+        else:
+            for hp, a_t, h_next, c in zip(h_prev, A, S[1:, :, :h], carry, strict=True):
+                dot(hp, M, z)
+                add(z, a_t, z)
+                act_into(z, h_next)
+                if c is not None:
+                    copyto(h_next, hp, where=c)
 
     # ------------------------------------------------------------------ backward
     def _backward_seq(self, dseq, dfinal):
-        S, X, fold, n, t_len, d = self._seq
+        S, X, fold, n, t_len, d, keep = self._seq
         h = self.units
         dt = self.dtype
         W, U = self.params["kernel"], self.params["recurrent_kernel"]
@@ -173,15 +218,21 @@ class SimpleRNN(Recurrent):
         dA = workspace(self, "dA", (t_len, n, h), dt)  # dL/dz_t, z_t the pre-activation at t
         dh = np.ascontiguousarray(dfinal[0], dtype=dt)  # dL/dh_T (our own array)
         multiply, matmul, add, dot = np.multiply, np.matmul, np.add, np.dot
-        if dseq is None:
-            for da, f in zip(dA[::-1], fac[::-1], strict=True):
-                multiply(dh, f, da)        # dL/dz_t = dL/dh_t * act'(z_t)
-                dot(da, UT, dh)            # dL/dh_{t-1} = dL/dz_t @ Uᵀ
-        else:
+        dseq_t = None
+        if dseq is not None:
             # time-major copy: adding a contiguous (N, H) block each step is about twice as
             # fast as adding the strided slice dseq[:, t] (rows T*H apart)
             dseq_t = workspace(self, "dseq", (t_len, n, h), dt)
             np.copyto(dseq_t, dseq.transpose(1, 0, 2))
+        if keep is not None:
+            # a masked step: dL/dz_t = 0 (the factor is zeroed) and dL/dh_{t-1} = dL/dh_t
+            multiply(fac, keep.T[:, :, None], fac)
+            dh = self._masked_backward_loop(dA, fac, dseq_t, dh, UT, skipped_rows(keep, h))
+        elif dseq is None:
+            for da, f in zip(dA[::-1], fac[::-1], strict=True):
+                multiply(dh, f, da)        # dL/dz_t = dL/dh_t * act'(z_t)
+                dot(da, UT, dh)            # dL/dh_{t-1} = dL/dz_t @ Uᵀ
+        else:
             for da, f, g in zip(dA[::-1], fac[::-1], dseq_t[::-1], strict=True):
                 add(dh, g, dh)             # dL/dh_t += gradient from the output at t
                 multiply(dh, f, da)        # dL/dz_t = dL/dh_t * act'(z_t)
@@ -202,3 +253,22 @@ class SimpleRNN(Recurrent):
         dx = workspace(self, "dx", (t_len, n, d), dt)
         matmul(dA2, W.T, dx.reshape(rows, d))                      # dL/dX = dA Wᵀ
         return dx.transpose(1, 0, 2).copy(order="C"), [dh]
+
+    @staticmethod
+    def _masked_backward_loop(dA, fac, dseq_t, dh, UT, carry):
+        """The backward loop with a mask: the plain step, then the rows of masked sequences
+        take dL/dh_{t-1} = dL/dh_t (their dL/dz_t is 0, as ``fac`` is zero there)."""
+        multiply, add, dot, copyto = np.multiply, np.add, np.dot, np.copyto
+        nxt = np.empty_like(dh)
+        dseq_rev = dseq_t[::-1] if dseq_t is not None else [None] * len(carry)
+        for da, f, g, c in zip(dA[::-1], fac[::-1], dseq_rev, carry[::-1], strict=True):
+            if g is not None:
+                add(dh, g, dh)             # dL/dh_t += gradient from the output at t
+            multiply(dh, f, da)            # dL/dz_t = dL/dh_t * act'(z_t) (0 if masked)
+            if c is None:
+                dot(da, UT, dh)            # dL/dh_{t-1} = dL/dz_t @ Uᵀ
+            else:
+                dot(da, UT, nxt)
+                copyto(nxt, dh, where=c)   # masked rows: h_t = h_{t-1}, so the same gradient
+                dh, nxt = nxt, dh
+        return dh

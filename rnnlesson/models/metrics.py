@@ -191,8 +191,13 @@ class Metric:
         diff = y_pred.astype(np.float64) - y_true
         return (np.abs(diff) if kind == "mae" else diff * diff).ravel()
 
-    def update(self, y_pred: np.ndarray, y_true: np.ndarray) -> None:
-        """Add one batch: predictions (N, ...) against targets (N, ...)."""
+    def update(self, y_pred: np.ndarray, y_true: np.ndarray, mask=None) -> None:
+        """Add one batch: predictions (N, ...) against targets (N, ...). With a sequence
+        ``mask`` (N, T) only the kept steps count (Keras weights them 1, the rest 0)."""
+        if mask is not None:  # (the loss has checked that the shapes fit the mask)
+            y_pred, y_true = y_pred[mask], np.asarray(y_true)[mask]
+            if not y_pred.size:
+                return
         v = self.values(y_pred, y_true)
         self.total += float(v.sum())
         self.count += v.size

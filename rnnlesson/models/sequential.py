@@ -29,6 +29,7 @@ import numpy as np
 from .. import _checks
 from .. import callbacks as callbacks_module
 from ..layers.base import Layer, _auto_name
+from ..layers.masking import call_with_mask
 from . import saving, training
 from .metrics import metric_names, model_metrics
 from .summary import render_summary
@@ -90,6 +91,10 @@ class Sequential:
         loss, optimizer, metrics: set by :meth:`compile` (loss and optimizer objects).
         history: the :class:`~rnnlesson.callbacks.History` of the last ``fit`` (kept
             also when training stops with an error).
+        output_mask: the sequence mask (N, T) of the last forward's output, or None (what
+            Keras attaches to the output tensor): the loss and metrics leave out its False
+            steps. It comes from ``Embedding(mask_zero=True)`` or ``Masking`` and passes
+            through the layers that keep the time axis (see :mod:`rnnlesson.layers.masking`).
         stop_training: a callback sets it to True to end ``fit`` after the current batch.
     """
 
@@ -109,6 +114,7 @@ class Sequential:
         self._compile_args = None
         self.history = None
         self.stop_training = False
+        self.output_mask = None
         if layers is not None:
             if isinstance(layers, Layer) or not isinstance(layers, (list, tuple)):
                 raise TypeError(
@@ -226,9 +232,10 @@ class Sequential:
             ) from exc
         if isinstance(out, list):
             raise ValueError(
-                f"Layer {_layer_label(layer)} returns several arrays (return_state=True); a "
-                "Sequential model passes exactly one array from layer to layer. Use "
-                "return_state=False in a Sequential model, or call the layers yourself."
+                f"Layer {_layer_label(layer)} returns several arrays (return_state=True, or a "
+                "Bidirectional with merge_mode=None); a Sequential model passes exactly one "
+                "array from layer to layer. Use return_state=False and a merge mode in a "
+                "Sequential model, or call the layers yourself."
             )
         return tuple(out)
 
@@ -284,12 +291,16 @@ class Sequential:
     def forward(self, x, training=False):
         """Run the layers in order on a batch ``x`` (N, ...) and return the output (N, ...).
 
-        ``training=True`` turns on dropout; each layer caches what its backward needs.
+        ``training=True`` turns on dropout; each layer caches what its backward needs. A
+        mask made by a layer (``Embedding(mask_zero=True)``, ``Masking``) is handed to the
+        layers after it, as Keras does; the output's mask is left in :attr:`output_mask`.
         """
         x = _checks.batch_array(x, "Sequential.forward", "x")
         self._ensure_built(x)
+        mask = None
         for layer in self.layers:
-            x = layer.forward(x, training=training)
+            x, mask = call_with_mask(layer, x, mask, training)
+        self.output_mask = mask
         return x
 
     __call__ = forward

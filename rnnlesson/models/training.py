@@ -6,7 +6,8 @@ the widgets' :class:`rnnlesson.training.Trainer` once per ``step()``. It does th
 steps every lesson writes by hand, in order, each separate from the next::
 
     y_pred = model.forward(x, training=True)     # 1. forward, layer by layer (N, ...)
-    value = loss.forward(y_pred, y)              # 2. the loss, a float (the batch mean)
+    value = loss.forward(y_pred, y)              # 2. the loss, a float (the batch mean;
+                                                 #    with a sequence mask, of the kept steps)
     model.backward(loss.backward())              # 3. backward: fills model.grads
     norm = global_norm(model.grads)              # 4. the gradient norm, before clipping
     optimizer.apply(model.params, model.grads)   # 5. clip (clipnorm / global_clipnorm), update
@@ -29,11 +30,12 @@ import numpy as np
 from .. import _checks
 from .. import callbacks as callbacks_module
 from ..divergence import StepResult, TrainingDiverged, diverged_error
+from ..layers.masking import call_with_mask
 from ..optimizers import Optimizer, global_norm
 from .metrics import model_metrics
 
 __all__ = ["train_step", "StepResult", "TrainingDiverged", "diverged_error", "fit",
-           "evaluate_arrays", "predict_arrays"]
+           "evaluate_arrays", "predict_arrays", "masked_loss"]
 
 
 def _all_finite(arrays) -> bool:
@@ -84,16 +86,18 @@ def train_step(model, x, y, *, loss=None, optimizer=None, metrics=()) -> StepRes
     # layers' own finiteness checks of what they receive are skipped (checked_elsewhere)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), \
             _checks.checked_elsewhere():
+        mask = None
         for layer in model.layers:  # 1. forward, checking each layer's output
-            out = layer.forward(out, training=True)
+            out, mask = call_with_mask(layer, out, mask, True)
             if not _all_finite([out]):
                 return StepResult(nan, nan, f"the output of layer {_label(layer)} became NaN "
                                             "or inf, so the loss cannot be computed")
         y_pred = out
-        value = float(loss.forward(y_pred, y))  # 2. loss
+        model.output_mask = mask
+        value, loss_backward = masked_loss(loss, y_pred, y, mask)  # 2. loss
         if not math.isfinite(value):
             return StepResult(value, nan, f"the loss became {value}")
-        model.backward(loss.backward())  # 3. backward
+        model.backward(loss_backward())  # 3. backward
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         params, grads = model.params, model.grads
         norm = global_norm(grads)  # 4. the norm before clipping (NaN/inf if any entry is)
@@ -114,8 +118,44 @@ def train_step(model, x, y, *, loss=None, optimizer=None, metrics=()) -> StepRes
             return StepResult(value, norm, f"the update made a weight NaN or inf (loss "
                                            f"{value:.4g})")
     for m in metrics:
-        m.update(y_pred, y)
+        m.update(y_pred, y) if mask is None else m.update(y_pred, y, mask=mask)
     return StepResult(value, norm)
+
+
+def masked_loss(loss, y_pred, y, mask):
+    """The loss of a batch whose output carries a sequence mask, as Keras 3 reduces it.
+
+    Keras weights the per-step losses by the mask and divides by the number of unmasked
+    steps (``keras/src/losses/loss.py``, ``apply_mask``: weights total/valid at the kept
+    steps, then the mean): the mean over the kept steps alone. So the loss is computed on
+    the kept steps only, ``loss.forward(y_pred[mask], y[mask])``, and its gradient is
+    scattered back, zero at the masked steps. No kept step at all gives 0 (Keras's
+    ``divide_no_nan``).
+
+    Args:
+        y_pred: (N, T, ...) predictions; y: (N, T, ...) targets; mask: (N, T) or None.
+    Returns:
+        ``(value, backward)``: the float loss and a function giving dL/dy_pred.
+    """
+    if mask is None:
+        return float(loss.forward(y_pred, y)), loss.backward
+    y = np.asarray(y)
+    n_t = _checks.shape_str(mask.shape)
+    if y_pred.shape[:2] != mask.shape or y.shape[:2] != mask.shape:
+        raise ValueError(
+            f"The model's output {_checks.shape_str(y_pred.shape)} carries a sequence mask "
+            f"{n_t}, so the loss needs targets with one entry per time step, (N, T) or "
+            f"(N, T, ...) = {n_t[:-1]}, ...); got y of shape {_checks.shape_str(y.shape)}.")
+    if not mask.any():
+        return 0.0, lambda: np.zeros_like(y_pred)
+    value = float(loss.forward(y_pred[mask], y[mask]))
+
+    def backward():
+        d = np.zeros_like(y_pred)
+        d[mask] = loss.backward()
+        return d
+
+    return value, backward
 
 
 def check_xy(x, y, owner: str):
@@ -268,10 +308,11 @@ def evaluate_arrays(model, x, y, batch_size: int) -> dict:
     for start in range(0, x.shape[0], batch_size):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size]
         y_pred = model.forward(xb, training=False)
-        total += float(model.loss.forward(y_pred, yb)) * xb.shape[0]
+        mask = model.output_mask
+        total += masked_loss(model.loss, y_pred, yb, mask)[0] * xb.shape[0]
         seen += xb.shape[0]
         for m in metrics:
-            m.update(y_pred, yb)
+            m.update(y_pred, yb) if mask is None else m.update(y_pred, yb, mask=mask)
     logs = {"loss": total / seen}
     logs.update({m.name: m.result() for m in metrics})
     return logs

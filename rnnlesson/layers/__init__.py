@@ -1,6 +1,8 @@
 """Layers, as Keras names them: ``Dense``, ``Embedding``, ``SimpleRNN``, ``LSTM``, ``GRU``,
-``Flatten``, ``Dropout``. Every layer follows the protocol of :class:`Layer`."""
+``Flatten``, ``Dropout``, ``Attention``, ``AdditiveAttention``. Every layer follows the
+protocol of :class:`Layer`."""
 
+from .attention import AdditiveAttention, Attention
 from .base import Layer, reset_name_counters
 from .core import Dense, Dropout, Embedding, Flatten
 from .gru import GRU
@@ -9,4 +11,4 @@ from .recurrent import Recurrent
 from .simple_rnn import SimpleRNN
 
 __all__ = ["Layer", "Recurrent", "Dense", "Embedding", "Flatten", "Dropout", "SimpleRNN",
-           "LSTM", "GRU", "reset_name_counters"]
+           "LSTM", "GRU", "Attention", "AdditiveAttention", "reset_name_counters"]

@@ -404,3 +404,15 @@ def test_clear_errors(rng):
         model.compile("adam", loss="mse")
     with pytest.raises(ValueError, match="validation data of the training data's lengths"):
         model.fit(x, y, verbose=0, validation_data=(x[:, :3], y))
+
+
+def test_train_on_batch_is_one_step_of_fit(rng):
+    x, y = _copy_task(rng, n=16)
+    a, b = Seq2Seq(5, 6, 4, 8, seed=2), Seq2Seq(5, 6, 4, 8, seed=2)
+    a.compile(Adam(learning_rate=0.01))
+    b.compile(Adam(learning_rate=0.01))
+    loss = a.train_on_batch(x, y)
+    h = b.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    assert loss == pytest.approx(h.history["loss"][0], rel=1e-6)
+    for p, q in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(p, q)

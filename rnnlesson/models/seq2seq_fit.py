@@ -173,11 +173,8 @@ def _evaluate_arrays(model, x, y, batch_size: int) -> dict:
     total, correct = 0.0, 0
     for s in range(0, x.shape[0], batch_size):
         xb, yb = x[s:s + batch_size], y[s:s + batch_size]
-        enc = model.encode(xb)
-        enc_seq, keys, states = enc
-        dec = model.decoder.forward(model._decoder_input(yb[:, :-1], states[0]),
-                                    initial_state=states)
-        logits = model.head(dec[0], enc_seq, keys, states[0])
+        enc = model.encode(xb)                # once for the loss and the greedy answers
+        logits = model.decode(enc, yb[:, :-1])
         total += float(model.loss.forward(logits, yb[:, 1:])) * xb.shape[0]
         answers, _ = decoding.greedy(model, enc, yb[:, 0].astype(np.int64), yb.shape[1] - 1)
         correct += int((answers == yb[:, 1:]).all(axis=1).sum())

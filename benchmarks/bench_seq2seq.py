@@ -10,6 +10,7 @@ both see the same machine. Four modes::
     python benchmarks/bench_seq2seq.py accuracy --dlfs2 PATH --task dates --epochs 4
     python benchmarks/bench_seq2seq.py generate --dlfs2 PATH           # 5,000 greedy answers
     python benchmarks/bench_seq2seq.py lesson --seconds 30             # ours alone, small sizes
+    python benchmarks/bench_seq2seq.py floor --dlfs2 PATH              # the products alone
 
 The two settings (DLFS2's ``ch07/train_seq2seq.py`` and ``ch08/train.py``)::
 
@@ -31,6 +32,9 @@ and ours is ``Seq2Seq(V, V, 16, H, peeky=True, reverse_source=True)`` /
 * ``generate``: greedy answers for 5,000 test questions; DLFS2 answers one question
   at a time, as its scripts do, and also in one batch (its layers, our loop).
 * ``lesson``: what ours reaches within a time budget at lesson sizes.
+* ``floor``: the matrix products alone of one of our steps (the same arithmetic as
+  DLFS2's), at this machine's rates, against DLFS2's whole step: no implementation of
+  these models can take less than the products.
 """
 
 from __future__ import annotations
@@ -308,6 +312,65 @@ def generate(args):
               f"{d.get('batched_s', float('nan')):.2f} |")
 
 
+def step_products(task):
+    """The matrix products of one training step of ours: {name: ((m, k, n), calls)}.
+
+    The LSTM layer folds the inputs and the bias into each step's product
+    ([h; x; 1] (K, N) times [U; W; b]^T, K = H + D + 1), and computes every weight
+    gradient over all T*N columns at once; DLFS2 does the same arithmetic as per-step
+    products. The attention's batched products (N small ones) are left out.
+    """
+    n, h, e = BATCH, TASKS[task]["units"], EMBED
+    t_in, t_out, v = (7, 4, 13) if task == "addition" else (29, 10, 59)
+    d_dec = e + h if task == "addition" else e   # the peeky decoder reads [embedding, h]
+    f = 2 * h                                    # the output layer: [h, peeky h] or [context, h]
+    out = {}
+    for name, t, d in (("encoder", t_in, e), ("decoder", t_out, d_dec)):
+        k = h + d + 1
+        out[f"{name} step z = W^T [h; x; 1]"] = ((4 * h, k, n), t)
+        out[f"{name} step dh = U dz"] = ((h, 4 * h, n), t)
+        out[f"{name} [dU; dW; db] over T*N"] = ((k, t * n, 4 * h), 1)
+        out[f"{name} dX over T*N"] = ((t * n, 4 * h, d), 1)
+    out["output layer forward"] = ((t_out * n, f, v), 1)
+    out["output layer dW"] = ((f, t_out * n, v), 1)
+    out["output layer dX"] = ((t_out * n, v, f), 1)
+    return out
+
+
+def floor(args):
+    """How long the matrix products alone of one of our training steps take, at the rates
+    this machine gives them, against DLFS2's whole step measured in the same run."""
+    rng = np.random.default_rng(0)
+    print(f"# floor: the matrix products of one training step; load at start {load_average()}")
+    print("\n| task | MFLOP | products alone ms | DLFS2 step ms | products / DLFS2 | "
+          "GF/s of the products |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for task in args.tasks.split(","):
+        prods, book = [], []
+        for _ in range(args.rounds):
+            total = flops = 0.0
+            for (m, k, nn), calls in step_products(task).values():
+                a = rng.standard_normal((m, k)).astype("f")
+                b = rng.standard_normal((k, nn)).astype("f")
+                c = np.empty((m, nn), "f")
+                np.matmul(a, b, c)
+                reps = 20
+                t0 = time.perf_counter()
+                for _ in range(reps):
+                    np.matmul(a, b, c)
+                total += (time.perf_counter() - t0) / reps * calls
+                flops += 2.0 * m * k * nn * calls
+            prods.append(total * 1e3)
+            cfg = {"task": task, "impl": "dlfs2", "data": args.data, "dlfs2": args.dlfs2,
+                   "warmup": 3, "steps": 60 if task == "addition" else 8}
+            book.append(_run(cfg, "speed")["ms"])
+        p, b = statistics.median(prods), statistics.median(book)
+        print(f"| {task} | {flops / 1e6:.0f} | {p:.2f} | {b:.2f} | "
+              f"{statistics.median([x / y for x, y in zip(prods, book, strict=True)]):.2f} | "
+              f"{flops / p / 1e6:.0f} |")
+    print(f"\nload at end {load_average()}")
+
+
 LESSON_RUNS = [  # (task, n questions, units, kwargs)
     ("addition", 50000, 128, {"peeky": True, "reverse_source": True}),
     ("addition", 20000, 128, {"peeky": True, "reverse_source": True}),
@@ -354,7 +417,7 @@ def main():
             print(json.dumps(result))
         return
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("mode", choices=["speed", "accuracy", "generate", "lesson"])
+    p.add_argument("mode", choices=["speed", "accuracy", "generate", "lesson", "floor"])
     p.add_argument("--dlfs2", help="root of DLFS2's code (common/, ch07/, ch08/, dataset/)")
     p.add_argument("--tasks", default="addition,dates")
     p.add_argument("--task", default="addition", choices=list(TASKS))
@@ -367,7 +430,9 @@ def main():
     args = p.parse_args()
     if args.data == "dlfs2" and args.mode != "lesson" and not args.dlfs2:
         p.error("--dlfs2 PATH is needed (or --data ours for our generated data)")
-    {"speed": speed, "accuracy": accuracy, "generate": generate, "lesson": lesson}[args.mode](args)
+    modes = {"speed": speed, "accuracy": accuracy, "generate": generate, "lesson": lesson,
+             "floor": floor}
+    modes[args.mode](args)
 
 
 if __name__ == "__main__":

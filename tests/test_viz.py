@@ -251,3 +251,32 @@ def test_import_rnnlesson_stays_light():
     _python("import sys, rnnlesson; "
             "bad = [m for m in ('matplotlib', 'ipywidgets') if m in sys.modules]; "
             "assert not bad, bad")
+
+
+# ---------------------------------------------------------------------- attention maps
+def test_attention_heatmap_labels_rows_and_columns():
+    w = np.full((2, 5, 4), 0.25)
+    w[0, 1] = [0.7, 0.1, 0.1, 0.1]
+    fig = viz.attention_heatmap(w, "12 +", ["a", "b", "c", "d", " "], title="map")
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "\u00b7", "+"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c", "d", "\u00b7"]
+    image = ax.get_images()[0]
+    np.testing.assert_array_equal(image.get_array(), w[0])  # the first example, as given
+    assert image.get_clim() == (0.0, 1.0) and ax.get_title() == "map"
+    assert viz.figure_to_png(fig).startswith(PNG_MAGIC)
+    again = viz.attention_heatmap(w[1], "12 +", "abcd ", fig=fig)
+    assert again is fig and len(fig.axes) == 2  # the map and its colour bar, nothing left over
+
+
+@pytest.mark.parametrize("weights, src, tgt, err, match", [
+    (np.full((3, 4), 0.25), "abc", "xyz", ValueError, "4 source tokens"),
+    (np.full((3, 4), 0.25), "abcd", ["x"], ValueError, "3 target tokens"),
+    (np.full(4, 0.25), "abcd", "x", ValueError, "T_out, T_in"),
+    (np.full((1, 2), 1.5), "ab", "x", ValueError, r"\[0, 1\]"),
+    (np.full((1, 2), 0.5), 12, "x", TypeError, "str"),
+])
+def test_attention_heatmap_rejects_bad_input(weights, src, tgt, err, match):
+    with pytest.raises(err, match=match):
+        viz.attention_heatmap(weights, src, tgt)

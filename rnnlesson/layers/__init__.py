@@ -1,8 +1,10 @@
 """Layers, as Keras names them: ``Dense``, ``Embedding``, ``SimpleRNN``, ``LSTM``, ``GRU``,
-``Bidirectional``, ``Masking``, ``Flatten``, ``Dropout``, and ``TiedDense`` (an output
-layer sharing an Embedding's matrix). Every layer follows the protocol of
-:class:`Layer`; masks pass between them as :mod:`~rnnlesson.layers.masking` describes."""
+``Bidirectional``, ``Masking``, ``Flatten``, ``Dropout``, ``Attention``,
+``AdditiveAttention``, and ``TiedDense`` (an output layer sharing an Embedding's matrix).
+Every layer follows the protocol of :class:`Layer`; masks pass between them as
+:mod:`~rnnlesson.layers.masking` describes."""
 
+from .attention import AdditiveAttention, Attention
 from .base import Layer, reset_name_counters
 from .bidirectional import Bidirectional
 from .core import Dense, Dropout, Embedding, Flatten
@@ -15,7 +17,7 @@ from .tied import TiedDense
 
 __all__ = ["Layer", "Recurrent", "Dense", "Embedding", "Flatten", "Dropout", "SimpleRNN",
            "LSTM", "GRU", "TiedDense", "Bidirectional", "Masking", "DropoutMasks",
-           "reset_name_counters", "recurrent_classes"]
+           "Attention", "AdditiveAttention", "reset_name_counters", "recurrent_classes"]
 
 
 def recurrent_classes() -> dict:

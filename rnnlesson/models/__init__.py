@@ -1,4 +1,5 @@
-"""Models: ``Sequential`` (a stack of layers with Keras's API) and ``load_model``.
+"""Models: ``Sequential`` (a stack of layers with Keras's API), ``Seq2Seq`` (an
+encoder–decoder) and ``load_model``.
 
 ::
 
@@ -25,6 +26,9 @@ One file per concern:
 ``metrics``        ``Metric``: accuracy, MAE, MSE by name, accumulated over batches
 ``summary``        the Keras 3 table that ``summary()`` prints
 ``saving``         ``save_model``/``load_model``: the ``.npz`` format and its guarantees
+``seq2seq``        ``Seq2Seq``: the encoder–decoder (structure, forward, backward, weights)
+``seq2seq_fit``    its training step, ``fit`` and ``evaluate``
+``decoding``       its answers: greedy decoding, beam search, log-probabilities
 =================  =======================================================================
 
 The steps under ``fit`` stay separate, so a learner (or a widget) can run them one by
@@ -37,7 +41,8 @@ one::
 """
 
 from .saving import load_model
+from .seq2seq import Seq2Seq
 from .sequential import Sequential
 from .training import StepResult, TrainingDiverged, train_step
 
-__all__ = ["Sequential", "load_model", "TrainingDiverged", "train_step", "StepResult"]
+__all__ = ["Sequential", "Seq2Seq", "load_model", "TrainingDiverged", "train_step", "StepResult"]

@@ -25,11 +25,13 @@ The modules:
 ``tasks``      ``predictions``, ``prediction_scatter``, ``phrase_probabilities``,
                ``task_view``
 ``heatmaps``   ``hidden_states``, ``gate_heatmaps`` / ``GateHeatmaps``
+``attention``  ``attention_heatmap``: which source tokens each output token looked at
 =============  ==================================================================
 
 Shapes: T time steps, H hidden units, D input features, N samples.
 """
 
+from .attention import attention_heatmap
 from .curves import LossCurves, decimate, loss_curves, smooth
 from .heatmaps import GateHeatmaps, gate_heatmaps, hidden_states
 from .live import LivePlot
@@ -47,4 +49,5 @@ from .tasks import (
 __all__ = ["LessonFigure", "LivePlot", "LossCurves", "Predictions", "PredictionScatter",
            "GateHeatmaps", "loss_curves", "predictions", "prediction_scatter",
            "phrase_probabilities", "task_view", "hidden_states", "gate_heatmaps",
-           "figure_to_png", "encode_png", "smooth", "decimate", "COLORS"]
+           "figure_to_png", "encode_png", "smooth", "decimate", "COLORS",
+           "attention_heatmap"]

@@ -59,6 +59,73 @@ def _image() -> w.Image:
                                                  object_fit="contain"))
 
 
+def _snapshot_png(box: w.Box) -> bytes:
+    """Compose a widget tree into one PNG: the text of its ``HTML`` and ``Label`` widgets
+    (in bold and plain type) and its ``Image`` widgets, in order from top to bottom, the
+    images of one ``HBox`` side by side. Other controls are left out."""
+    import html
+    import io
+    import re
+
+    from matplotlib import font_manager
+    from PIL import Image, ImageDraw, ImageFont
+
+    items = []  # ("text", str, bold) or ("row", [PIL images])
+
+    def walk(widget, row):
+        if isinstance(widget, w.Image):
+            if widget.value:
+                picture = Image.open(io.BytesIO(widget.value)).convert("RGB")
+                if row is None:
+                    items.append(("row", [picture]))
+                else:
+                    row.append(picture)
+        elif isinstance(widget, (w.HTML, w.Label)):
+            if row is None and widget.value:  # a title or a status line
+                text = html.unescape(re.sub(r"<[^>]+>", "", widget.value))
+                items.append(("text", text, isinstance(widget, w.HTML)))
+        elif isinstance(widget, w.Box):
+            if isinstance(widget, w.HBox) and row is None:
+                row = []
+                items.append(("row", row))
+            for child in widget.children:
+                walk(child, row)
+
+    walk(box, None)
+    rows = [it[1] for it in items if it[0] == "row" and it[1]]
+    width = max([sum(p.width for p in r) for r in rows] + [480])
+    fonts = {b: ImageFont.truetype(font_manager.findfont(
+        font_manager.FontProperties(family="DejaVu Sans", weight="bold" if b else "normal")),
+        14) for b in (False, True)}
+    blocks = []  # (height, draw function)
+    for it in items:
+        if it[0] == "row" and it[1]:
+            blocks.append((max(p.height for p in it[1]), it[1]))
+        elif it[0] == "text":
+            words, lines = it[1].split(" "), [""]
+            for word in words:  # wrap at spaces to the picture's width
+                trial = f"{lines[-1]} {word}".strip()
+                if lines[-1] and fonts[it[2]].getlength(trial) > width - 16:
+                    lines.append(word)
+                else:
+                    lines[-1] = trial
+            blocks.extend((20, (line, fonts[it[2]])) for line in lines)
+    canvas = Image.new("RGB", (width, sum(h for h, _ in blocks) + 8), "white")
+    draw, y = ImageDraw.Draw(canvas), 4
+    for height, block in blocks:
+        if isinstance(block, list):
+            x = 0
+            for picture in block:
+                canvas.paste(picture, (x, y))
+                x += picture.width
+        else:
+            draw.text((8, y + 2), block[0], font=block[1], fill="black")
+        y += height
+    buf = io.BytesIO()
+    canvas.save(buf, format="PNG")
+    return buf.getvalue()
+
+
 class _LiveTraining(w.VBox):
     """What both widgets share: the trainer, the buttons, the asyncio loop, the status."""
 
@@ -184,6 +251,23 @@ class _LiveTraining(w.VBox):
         self._redraw()
         self.progress.value = min(self.trainer.step_count, self.max_steps)
         self._set_status(message or self._summary("paused"))
+
+    def snapshot(self) -> bytes:
+        """A PNG of the widget as it stands: its title and status line above its pictures,
+        laid out as on screen (the buttons and sliders are left out)."""
+        return _snapshot_png(self)
+
+    def _repr_mimebundle_(self, **kwargs):
+        # The snapshot goes beside the live view: Jupyter ranks the widget view first and
+        # shows the live widget; a page without a kernel (the course website, nbviewer,
+        # GitHub) shows the picture instead of an empty area.
+        data = super()._repr_mimebundle_(**kwargs)
+        try:
+            data["image/png"] = self.snapshot()
+        except Exception as exc:  # pragma: no cover - the live widget must still display
+            warnings.warn(f"No static snapshot of the widget: {type(exc).__name__}: {exc}",
+                          stacklevel=2)
+        return data
 
     # ------------------------------------------------------------------ the loop
     async def _loop(self, generation: int) -> None:

@@ -223,6 +223,9 @@ def lessons_markdown(rows: list[dict], teaching: bool) -> str:
         sol = f"[solutions]({r['solutions']}.ipynb)" if "solutions" in r else ""
         out.append(f"| {r['number']} | {title} | {line} | {sol} |")
     out.append("")
+    if teaching:
+        out += ["Teaching a class with the course? The [teacher's guide](teaching.md) says "
+                "how to hand out the lessons and grade the exercises.", ""]
 
     def toctree(caption, docs):
         return ["```{toctree}", ":hidden:", f":caption: {caption}", ":maxdepth: 1", "",

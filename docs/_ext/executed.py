@@ -98,19 +98,41 @@ def fresh_copy(notebook: Path, key: str, out_dir: Path | None = None):
     return nb if nb.metadata.get(KEY, {}).get("fingerprint") == key else None
 
 
-def execute(notebook: Path, timeout: int = CELL_TIMEOUT):
-    """Run ``notebook`` top to bottom with nbclient in this Python; return it with outputs.
+def _this_python_kernel():
+    """A kernel manager class that always starts the ipykernel of this Python (as nbval's
+    --nbval-current-env does), whatever kernels are installed for the user: the lessons
+    run against the environment, and package, that this build documents."""
+    import ipykernel.kernelspec
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
 
-    The kernel runs in the notebook's directory, as under Jupyter and nbval, with the
-    inline matplotlib backend (MPLBACKEND is removed: Agg would hide the figures), as
-    nbval's kernels in the test run. A failing cell raises
-    (nbclient's CellExecutionError), so a broken lesson is never published.
+    class ThisPython(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name):
+            return self.kernel_spec_class(resource_dir=ipykernel.kernelspec.RESOURCES,
+                                          **ipykernel.kernelspec.get_kernel_dict())
+
+    class Manager(AsyncKernelManager):
+        @default("kernel_spec_manager")
+        def _kernel_spec_manager_default(self):
+            return ThisPython(data_dir=self.data_dir)
+
+    return Manager
+
+
+def execute(notebook: Path, timeout: int = CELL_TIMEOUT):
+    """Run ``notebook`` top to bottom with nbclient; return it with its outputs.
+
+    As under nbval in the test run, the kernel is this Python's and runs in the
+    notebook's directory, and it draws figures inline: MPLBACKEND is left out of its
+    environment (Agg would hide them). A failing cell raises nbclient's
+    CellExecutionError, so a broken lesson is never published.
     """
     from nbclient import NotebookClient  # imported here: the plugin side never needs it
 
     nb = nbformat.read(notebook, as_version=4)
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    client = NotebookClient(nb, timeout=timeout, kernel_manager_class=_this_python_kernel(),
                             resources={"metadata": {"path": str(notebook.parent)}},
                             store_widget_state=False)
     client.execute(env=env)  # passed on to the kernel manager's start_kernel

@@ -14,6 +14,7 @@ notebook and package as they are now, or else a fresh one, executed here with nb
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 
@@ -91,3 +92,18 @@ html_theme_options = {
     },
     "show_toc_level": 2,
 }
+
+
+def _init_signature(app, what, name, obj, options, signature, return_annotation):
+    """The widgets are ipywidgets (traitlets) classes, whose ``__new__(*args, **kwargs)``
+    autodoc would show as their signature: show their ``__init__``'s arguments instead."""
+    if what == "class" and signature == "(*args, **kwargs)" and "__init__" in vars(obj):
+        sig = inspect.signature(obj.__init__)
+        params = list(sig.parameters.values())[1:]  # without self
+        return str(sig.replace(parameters=params,
+                               return_annotation=inspect.Signature.empty)), return_annotation
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-process-signature", _init_signature)

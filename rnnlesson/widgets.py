@@ -29,7 +29,10 @@ end: for static pages, nbval and tests.
 from __future__ import annotations
 
 import asyncio
+import html
+import io
 import math
+import re
 import time
 import warnings
 
@@ -63,14 +66,10 @@ def _snapshot_png(box: w.Box) -> bytes:
     """Compose a widget tree into one PNG: the text of its ``HTML`` and ``Label`` widgets
     (in bold and plain type) and its ``Image`` widgets, in order from top to bottom, the
     images of one ``HBox`` side by side. Other controls are left out."""
-    import html
-    import io
-    import re
-
-    from matplotlib import font_manager
+    from matplotlib import font_manager  # matplotlib and PIL (which it needs): only here
     from PIL import Image, ImageDraw, ImageFont
 
-    items = []  # ("text", str, bold) or ("row", [PIL images])
+    items = []  # in order: ("text", str, bold) or ("row", [PIL images side by side])
 
     def walk(widget, row):
         if isinstance(widget, w.Image):
@@ -92,34 +91,37 @@ def _snapshot_png(box: w.Box) -> bytes:
                 walk(child, row)
 
     walk(box, None)
-    rows = [it[1] for it in items if it[0] == "row" and it[1]]
+    rows = [item[1] for item in items if item[0] == "row" and item[1]]
     width = max([sum(p.width for p in r) for r in rows] + [480])
-    fonts = {b: ImageFont.truetype(font_manager.findfont(
-        font_manager.FontProperties(family="DejaVu Sans", weight="bold" if b else "normal")),
-        14) for b in (False, True)}
-    blocks = []  # (height, draw function)
-    for it in items:
-        if it[0] == "row" and it[1]:
-            blocks.append((max(p.height for p in it[1]), it[1]))
-        elif it[0] == "text":
-            words, lines = it[1].split(" "), [""]
-            for word in words:  # wrap at spaces to the picture's width
-                trial = f"{lines[-1]} {word}".strip()
-                if lines[-1] and fonts[it[2]].getlength(trial) > width - 16:
-                    lines.append(word)
+    fonts = {bold: ImageFont.truetype(font_manager.findfont(font_manager.FontProperties(
+        family="DejaVu Sans", weight="bold" if bold else "normal")), 14)
+        for bold in (False, True)}
+    lines = []  # (text, font) or a row of pictures, from top to bottom
+    for item in items:
+        if item[0] == "row" and item[1]:
+            lines.append(item[1])
+        elif item[0] == "text":
+            font, wrapped = fonts[item[2]], [""]
+            for word in item[1].split(" "):  # wrap at spaces to the pictures' width
+                trial = f"{wrapped[-1]} {word}".strip()
+                if wrapped[-1] and font.getlength(trial) > width - 16:
+                    wrapped.append(word)
                 else:
-                    lines[-1] = trial
-            blocks.extend((20, (line, fonts[it[2]])) for line in lines)
-    canvas = Image.new("RGB", (width, sum(h for h, _ in blocks) + 8), "white")
+                    wrapped[-1] = trial
+            lines += [(text, font) for text in wrapped]
+    line_height = 20
+    heights = [max(p.height for p in line) if isinstance(line, list) else line_height
+               for line in lines]
+    canvas = Image.new("RGB", (width, sum(heights) + 8), "white")
     draw, y = ImageDraw.Draw(canvas), 4
-    for height, block in blocks:
-        if isinstance(block, list):
+    for line, height in zip(lines, heights, strict=True):
+        if isinstance(line, list):
             x = 0
-            for picture in block:
+            for picture in line:
                 canvas.paste(picture, (x, y))
                 x += picture.width
         else:
-            draw.text((8, y + 2), block[0], font=block[1], fill="black")
+            draw.text((8, y + 2), line[0], font=line[1], fill="black")
         y += height
     buf = io.BytesIO()
     canvas.save(buf, format="PNG")

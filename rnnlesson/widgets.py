@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import asyncio
 import html
+import io
 import math
+import re
 import time
 import warnings
 
@@ -59,6 +61,72 @@ def _image() -> w.Image:
     """A PNG image shown at its own size (a flex box would otherwise stretch it)."""
     return w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start",
                                                  object_fit="contain"))
+
+
+def _snapshot_png(box: w.Box) -> bytes:
+    """Compose a widget tree into one PNG: the text of its ``HTML`` and ``Label`` widgets
+    (in bold and plain type) and its ``Image`` widgets, in order from top to bottom, the
+    images of one ``HBox`` side by side. Other controls are left out."""
+    from matplotlib import font_manager  # matplotlib and PIL (which it needs): only here
+    from PIL import Image, ImageDraw, ImageFont
+
+    items = []  # in order: ("text", str, bold) or ("row", [PIL images side by side])
+
+    def walk(widget, row):
+        if isinstance(widget, w.Image):
+            if widget.value:
+                picture = Image.open(io.BytesIO(widget.value)).convert("RGB")
+                if row is None:
+                    items.append(("row", [picture]))
+                else:
+                    row.append(picture)
+        elif isinstance(widget, (w.HTML, w.Label)):
+            if row is None and widget.value:  # a title or a status line
+                text = html.unescape(re.sub(r"<[^>]+>", "", widget.value))
+                items.append(("text", text, isinstance(widget, w.HTML)))
+        elif isinstance(widget, w.Box):
+            if isinstance(widget, w.HBox) and row is None:
+                row = []
+                items.append(("row", row))
+            for child in widget.children:
+                walk(child, row)
+
+    walk(box, None)
+    rows = [item[1] for item in items if item[0] == "row" and item[1]]
+    width = max([sum(p.width for p in r) for r in rows] + [480])
+    fonts = {bold: ImageFont.truetype(font_manager.findfont(font_manager.FontProperties(
+        family="DejaVu Sans", weight="bold" if bold else "normal")), 14)
+        for bold in (False, True)}
+    lines = []  # (text, font) or a row of pictures, from top to bottom
+    for item in items:
+        if item[0] == "row" and item[1]:
+            lines.append(item[1])
+        elif item[0] == "text":
+            font, wrapped = fonts[item[2]], [""]
+            for word in item[1].split(" "):  # wrap at spaces to the pictures' width
+                trial = f"{wrapped[-1]} {word}".strip()
+                if wrapped[-1] and font.getlength(trial) > width - 16:
+                    wrapped.append(word)
+                else:
+                    wrapped[-1] = trial
+            lines += [(text, font) for text in wrapped]
+    line_height = 20
+    heights = [max(p.height for p in line) if isinstance(line, list) else line_height
+               for line in lines]
+    canvas = Image.new("RGB", (width, sum(heights) + 8), "white")
+    draw, y = ImageDraw.Draw(canvas), 4
+    for line, height in zip(lines, heights, strict=True):
+        if isinstance(line, list):
+            x = 0
+            for picture in line:
+                canvas.paste(picture, (x, y))
+                x += picture.width
+        else:
+            draw.text((8, y + 2), line[0], font=line[1], fill="black")
+        y += height
+    buf = io.BytesIO()
+    canvas.save(buf, format="PNG")
+    return buf.getvalue()
 
 
 class _LiveTraining(w.VBox):
@@ -186,6 +254,23 @@ class _LiveTraining(w.VBox):
         self._redraw()
         self.progress.value = min(self.trainer.step_count, self.max_steps)
         self._set_status(message or self._summary("paused"))
+
+    def snapshot(self) -> bytes:
+        """A PNG of the widget as it stands: its title and status line above its pictures,
+        laid out as on screen (the buttons and sliders are left out)."""
+        return _snapshot_png(self)
+
+    def _repr_mimebundle_(self, **kwargs):
+        # The snapshot goes beside the live view: Jupyter ranks the widget view first and
+        # shows the live widget; a page without a kernel (the course website, nbviewer,
+        # GitHub) shows the picture instead of an empty area.
+        data = super()._repr_mimebundle_(**kwargs)
+        try:
+            data["image/png"] = self.snapshot()
+        except Exception as exc:  # pragma: no cover - the live widget must still display
+            warnings.warn(f"No static snapshot of the widget: {type(exc).__name__}: {exc}",
+                          stacklevel=2)
+        return data
 
     # ------------------------------------------------------------------ the loop
     async def _loop(self, generation: int) -> None:

@@ -33,7 +33,9 @@ class LocalServer:
                 pass
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/data/"
+        #: the server's root, and the address of ``root / 'data'``
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.url = self.base_url + "data/"
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
                                        daemon=True)
         self.thread.start()

@@ -40,6 +40,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
             if reason:
                 item.add_marker(pytest.mark.skip(reason=reason))
+    # The website's tests go last, after the notebooks: the site is built from the
+    # notebooks as nbval has just executed them, so nothing is executed twice.
+    site = [item for item in items if Path(str(item.fspath)).name == "test_site.py"
+            and Path(str(item.fspath)).is_relative_to(here)]
+    if site:
+        items[:] = [item for item in items if item not in site] + site
 
 
 @pytest.fixture(scope="session")

@@ -254,7 +254,7 @@ def check_bce_with_logits(bce_with_logits, *, strict=False):
 
     z (N, 1) the logits of Dense(1) before the sigmoid, y (N, 1) labels of 0.0 and 1.0;
     loss = mean over n of -[y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))], one number
-    that stays finite for logits as large as |z| = 60; dz = dloss/dz, shape (N, 1).
+    that stays finite for logits as large as abs(z) = 60; dz = dloss/dz, shape (N, 1).
 
     Prints the verdict and returns a CheckResult (truthy when correct); with
     ``strict=True`` an answer that is not right raises AssertionError instead.

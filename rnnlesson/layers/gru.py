@@ -46,11 +46,11 @@ class GRU(Recurrent):
         reset_after: True (default, as Keras 3 and PyTorch): the reset gate multiplies
             ``h U_h + b_rh``; False: it multiplies h before U_h (the original paper).
         return_sequences, return_state, go_backwards, stateful: as Keras (see ``Recurrent``).
-        dropout, recurrent_dropout, zero_output_for_mask: as Keras (see ``Recurrent``);
-        ``forward(x, mask=...)`` skips masked steps.
+        dropout, recurrent_dropout, zero_output_for_mask: as Keras (see ``Recurrent``).
         dtype, seed, name, input_shape: as ``Layer``.
 
     Shapes: input (N, T, D); output (N, T, H) with return_sequences else (N, H).
+    ``forward(x, mask=...)`` skips masked steps: the state is carried through them unchanged.
     Weights (Keras's names and order): ``kernel`` (D, 3H) glorot-uniform,
     ``recurrent_kernel`` (H, 3H) orthogonal, ``bias`` (2, 3H) (reset_after) or (3H,), zeros.
     The equations are in the module docstring.

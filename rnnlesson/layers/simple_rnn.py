@@ -69,11 +69,11 @@ class SimpleRNN(Recurrent):
         units: H, the size of the hidden state.
         activation: 'tanh' (default), 'relu', 'sigmoid', 'linear' (or None).
         return_sequences, return_state, go_backwards, stateful: as Keras (see ``Recurrent``).
-        dropout, recurrent_dropout, zero_output_for_mask: as Keras (see ``Recurrent``);
-        ``forward(x, mask=...)`` skips masked steps.
+        dropout, recurrent_dropout, zero_output_for_mask: as Keras (see ``Recurrent``).
         dtype, seed, name, input_shape: as ``Layer``.
 
     Shapes: input (N, T, D); output (N, T, H) with return_sequences else (N, H).
+    ``forward(x, mask=...)`` skips masked steps: the state is carried through them unchanged.
     Weights (Keras's names and order): ``kernel`` (D, H) glorot-uniform,
     ``recurrent_kernel`` (H, H) orthogonal, ``bias`` (H,) zeros.
 

@@ -12,9 +12,9 @@ Not read as prose: LaTeX (``$...$``, ``$$...$$``, ``\\(...\\)``, ``\\[...\\]``),
 and fenced code, link URLs and HTML tags, HTML comments, the words "lesson NN" /
 "lessons NN-MM" / "seed N", the numbering of list items and headings ("1. item",
 "## 9. Summary": markup, not numbers), and the Markdown cell whose first line is
-"## Further reading" (or "## 10. Further reading"). A purely illustrative number is followed directly
-by the comment ``<!-- illustrative -->`` (after a range such as "100–120" it covers both
-ends).
+"## Further reading" (or "## 10. Further reading"). A purely illustrative number is
+followed directly by the comment ``<!-- illustrative -->`` (after a range such as
+"100–120" it covers both ends).
 
 How numbers are read: "1,115,394" is 1115394 (thousands separators), "90%" is 90,
 "1e-3" is 0.001, "1.3x" is 1.3, "2nd" is 2, "100–120" is 100 and 120. Signs are
@@ -99,7 +99,7 @@ def prose_numbers(markdown: str) -> list[tuple[float, str, int, bool]]:
         value = abs(float(mantissa + exponent))
         found.append([value, written, m.start(), m.end() in marked])
     # A range "100–120 <!-- illustrative -->": the mark after its end covers its start.
-    for left, right in zip(found, found[1:]):
+    for left, right in zip(found, found[1:], strict=False):
         between = text[left[2] + len(left[1]):right[2]]
         if right[3] and RANGE_DASH.fullmatch(between):
             left[3] = True

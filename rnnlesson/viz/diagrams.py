@@ -8,7 +8,7 @@ batch first, Keras's gate order i, f, c, o with the candidate written g)::
     c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t           h_t = o_t ⊙ tanh(c_t)
 
 The cell state runs along the top as a conveyor line; the three sigmoid gates are
-valves (a ⊗ where they scale a signal), the candidate g feeds the ⊕ that writes into
+valves (a × where they scale a signal), and i_t × g_t feeds the + that writes into
 the line. Shapes: every arrow carries an (N, H) array, x_t is (N, D).
 """
 
@@ -46,7 +46,7 @@ def _arrow(ax, points, color=_LINE, lw=1.6, head=True):
 
 
 def _op(ax, x, y, symbol, color=_LINE):
-    """A pointwise operation (⊗ or ⊕) as a labelled circle."""
+    """A pointwise operation (× or +) as a labelled circle."""
     ax.add_patch(Circle((x, y), 0.22, facecolor="white", edgecolor=color, lw=1.6, zorder=3))
     ax.text(x, y, symbol, ha="center", va="center", fontsize=FONT["title"] + 1, zorder=4)
 
@@ -67,7 +67,7 @@ def lstm_cell_diagram(*, fig=None, figsize=(9.0, 4.6), title=None) -> Figure:
     """One LSTM step, drawn with the symbols of the equations (i, f, g, o, c, h, x).
 
     The cell state c_{t-1} -> c_t runs along the top (the conveyor line): the forget
-    gate f_t scales it (⊗), and the input gate i_t times the candidate g_t is added (⊕).
+    gate f_t scales it (×), and the input gate i_t times the candidate g_t is added (+).
     Below, x_t and h_{t-1} feed the four parts (:data:`LSTM_GATES`: σ valves in orange,
     the tanh candidate in green); on the right tanh(c_t), scaled by the output gate
     o_t, is the new hidden state h_t, which leaves to the right (to the next step)
@@ -93,7 +93,7 @@ def lstm_cell_diagram(*, fig=None, figsize=(9.0, 4.6), title=None) -> Figure:
     y_c, y_ops, y_gate, y_bus = 5.2, 3.9, 2.5, 1.2
     x_f, x_i, x_g, x_o = 3.0, 4.4, 5.6, 7.6
     x_tanh = 8.8
-    # the cell state: a conveyor line from c_{t-1} to c_t, through ⊗ f_t and ⊕ i_t g_t
+    # the cell state: a conveyor line from c_{t-1} to c_t, through × f_t and + i_t g_t
     _tex(ax, 0.35, y_c, r"$c_{t-1}$")
     _arrow(ax, [(0.8, y_c), (x_f - 0.22, y_c)], _MEMORY, lw=3, head=False)
     _op(ax, x_f, y_c, "×", _MEMORY)
@@ -113,10 +113,10 @@ def lstm_cell_diagram(*, fig=None, figsize=(9.0, 4.6), title=None) -> Figure:
     for x, (sym, _, act, _) in zip((x_i, x_f, x_g, x_o), LSTM_GATES, strict=True):
         _arrow(ax, [(x, y_bus), (x, y_gate - 0.25)])
         _box(ax, x, y_gate, act, _CAND if sym == "g" else _GATE)
-    # f_t: straight up to the ⊗ on the line
+    # f_t: straight up to the × on the line
     _arrow(ax, [(x_f, y_gate + 0.25), (x_f, y_c - 0.22)])
     _tex(ax, x_f - 0.35, 3.9, r"$f_t$")
-    # i_t ⊗ g_t, then up into the ⊕
+    # i_t × g_t, then up into the +
     _op(ax, 5.0, y_ops, "×")
     _arrow(ax, [(x_i, y_gate + 0.25), (x_i, y_ops), (5.0 - 0.22, y_ops)])
     _tex(ax, x_i - 0.35, 3.3, r"$i_t$")

@@ -280,3 +280,37 @@ def test_attention_heatmap_labels_rows_and_columns():
 def test_attention_heatmap_rejects_bad_input(weights, src, tgt, err, match):
     with pytest.raises(err, match=match):
         viz.attention_heatmap(weights, src, tgt)
+
+
+# ------------------------------------------------------------------ the LSTM cell diagram
+
+def test_lstm_cell_diagram_uses_the_symbols_of_the_equations():
+    fig = viz.lstm_cell_diagram()
+    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    for symbol in ["$x_t$", "$h_{t-1}$", "$c_{t-1}$", "$c_t$", "$h_t$",
+                   "$i_t$", "$f_t$", "$g_t$", "$o_t$"]:
+        assert symbol in texts, symbol
+    # three sigmoid valves and the candidate's tanh, plus the tanh of the output path
+    assert texts.count("σ") == 3 and texts.count("tanh") == 2
+    assert texts.count("×") == 3 and texts.count("+") == 1
+    assert viz.figure_to_png(fig).startswith(PNG_MAGIC)
+
+
+def test_lstm_cell_diagram_gates_follow_the_package_fused_order():
+    from rnnlesson.cells import LSTMCell
+
+    cell = LSTMCell(2, input_dim=3, seed=0)
+    cell.forward(np.zeros((1, 3), dtype=np.float32))
+    package_order = [name.rstrip("~") for name in cell.last_gates][:4]   # i, f, c~, o
+    assert [keras for _, keras, _, _ in viz.LSTM_GATES] == package_order
+    assert [sym for sym, _, _, _ in viz.LSTM_GATES] == ["i", "f", "g", "o"]
+
+
+def test_lstm_cell_diagram_redraws_into_a_figure_and_rejects_other_things():
+    fig = viz.lstm_cell_diagram()
+    again = viz.lstm_cell_diagram(fig=fig, title="step t")
+    assert again is fig and len(fig.axes) == 1
+    assert fig.axes[0].get_title() == "step t"
+    with pytest.raises(TypeError, match="matplotlib Figure"):
+        viz.lstm_cell_diagram(fig="not a figure")

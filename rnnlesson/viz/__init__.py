@@ -26,6 +26,7 @@ The modules:
                ``task_view``
 ``heatmaps``   ``hidden_states``, ``gate_heatmaps`` / ``GateHeatmaps``
 ``attention``  ``attention_heatmap``: which source tokens each output token looked at
+``diagrams``   ``lstm_cell_diagram``: one LSTM step, in the symbols of the equations
 =============  ==================================================================
 
 Shapes: T time steps, H hidden units, D input features, N samples.
@@ -33,6 +34,7 @@ Shapes: T time steps, H hidden units, D input features, N samples.
 
 from .attention import attention_heatmap
 from .curves import LossCurves, decimate, loss_curves, smooth
+from .diagrams import LSTM_GATES, lstm_cell_diagram
 from .heatmaps import GateHeatmaps, gate_heatmaps, hidden_states
 from .live import LivePlot
 from .png import encode_png, figure_to_png
@@ -50,4 +52,4 @@ __all__ = ["LessonFigure", "LivePlot", "LossCurves", "Predictions", "PredictionS
            "GateHeatmaps", "loss_curves", "predictions", "prediction_scatter",
            "phrase_probabilities", "task_view", "hidden_states", "gate_heatmaps",
            "figure_to_png", "encode_png", "smooth", "decimate", "COLORS",
-           "attention_heatmap"]
+           "attention_heatmap", "lstm_cell_diagram", "LSTM_GATES"]

@@ -9,19 +9,19 @@ an ImportError that says what to install.
 The layers that translate, and how (the one mapping of this module, :func:`_torch_weights`
 and :func:`_keras_layer`; each line there says why):
 
-============  ==============================  ==============================================
-rnnlesson     Keras 3                         torch (``rnnlesson._torch_nets``)
-============  ==============================  ==============================================
-Embedding     Embedding (mask_zero as is)     nn.Embedding; mask = ids != 0
-Masking       Masking                         x * keep; mask = any(x != value)
-Dense         Dense                           nn.Linear, weight = kernelᵀ, then activation
-Dropout       Dropout                         nn.Dropout (off in ``eval()``)
-Flatten       Flatten (drops the mask)        ``x.flatten(1)`` (drops the mask)
-SimpleRNN     SimpleRNN                       nn.RNN (tanh or relu), bias_hh = 0
-LSTM          LSTM                            nn.LSTM: same gate order i, f, g, o; bias_hh = 0
-GRU           GRU (reset_after as is)         nn.GRU (reset_after=True only): z, r, h -> r, z, n
-Bidirectional Bidirectional (merge_mode)      two of the above, the second on reversed time
-============  ==============================  ==============================================
+=============  ============================  ===============================================
+rnnlesson      Keras 3                       torch (``rnnlesson._torch_nets``)
+=============  ============================  ===============================================
+Embedding      Embedding (mask_zero as is)   nn.Embedding; mask = ids != 0
+Masking        Masking                       x * keep; mask = any(x != value)
+Dense          Dense                         nn.Linear, weight = kernelᵀ, then activation
+Dropout        Dropout                       nn.Dropout (off in ``eval()``)
+Flatten        Flatten (drops the mask)      ``x.flatten(1)`` (drops the mask)
+SimpleRNN      SimpleRNN                     nn.RNN (tanh or relu), bias_hh = 0
+LSTM           LSTM                          nn.LSTM: same gate order i, f, g, o; bias_hh = 0
+GRU            GRU (reset_after as is)       nn.GRU (reset_after=True only): z, r, h -> r, z, n
+Bidirectional  Bidirectional (merge_mode)    two of the above, the second on reversed time
+=============  ============================  ===============================================
 
 Keras keeps the same weight arrays in the same order as rnnlesson (that is the package's
 contract), so ``to_keras`` only builds the layers and calls ``set_weights``. torch stores

@@ -26,5 +26,7 @@ from .lesson05 import *  # noqa: F401,F403
 from .lesson05 import __all__ as _a5
 from .lesson06 import *  # noqa: F401,F403
 from .lesson06 import __all__ as _a6
+from .lesson07 import *  # noqa: F401,F403
+from .lesson07 import __all__ as _a7
 
-__all__ = ["CheckResult", *_a1, *_a2, *_a3, *_a4, *_a5, *_a6]
+__all__ = ["CheckResult", *_a1, *_a2, *_a3, *_a4, *_a5, *_a6, *_a7]

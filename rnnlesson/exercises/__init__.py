@@ -24,5 +24,7 @@ from .lesson04 import *  # noqa: F401,F403
 from .lesson04 import __all__ as _a4
 from .lesson05 import *  # noqa: F401,F403
 from .lesson05 import __all__ as _a5
+from .lesson08 import *  # noqa: F401,F403
+from .lesson08 import __all__ as _a8
 
-__all__ = ["CheckResult", *_a1, *_a2, *_a3, *_a4, *_a5]
+__all__ = ["CheckResult", *_a1, *_a2, *_a3, *_a4, *_a5, *_a8]

@@ -16,6 +16,7 @@ import test_exercises_03
 import test_exercises_04_05
 import test_exercises_06
 import test_exercises_07
+import test_exercises_08
 from exercise_table import in_float32, stub
 from IPython.core.formatters import DisplayFormatter
 
@@ -36,7 +37,7 @@ from rnnlesson.exercises.harness import (
 
 EXERCISES = [*test_exercises_01_02.EXERCISES, *test_exercises_03.EXERCISES,
              *test_exercises_04_05.EXERCISES, *test_exercises_06.EXERCISES,
-             *test_exercises_07.EXERCISES]
+             *test_exercises_07.EXERCISES, *test_exercises_08.EXERCISES]
 IDS = [e.checker.__name__ for e in EXERCISES]
 MISTAKES = [(e, m) for e in EXERCISES for m in e.mistakes]
 MISTAKE_IDS = [f"{e.checker.__name__}-{k}" for e in EXERCISES for k in range(len(e.mistakes))]
@@ -70,7 +71,7 @@ def assert_one_verdict(out, result, exercise, status):
 def test_every_exported_checker_is_tested():
     checkers = {n for n in exercises.__all__ if n.startswith("check_")}
     assert checkers == set(IDS)
-    assert len(checkers) == 23   # three per lesson in 01-05, four each in 06 and 07
+    assert len(checkers) == 27   # three per lesson in 01-05, four each in 06, 07 and 08
 
 
 # ------------------------------------------------------------------ the verdicts

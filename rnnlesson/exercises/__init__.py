@@ -28,5 +28,7 @@ from .lesson06 import *  # noqa: F401,F403
 from .lesson06 import __all__ as _a6
 from .lesson07 import *  # noqa: F401,F403
 from .lesson07 import __all__ as _a7
+from .lesson08 import *  # noqa: F401,F403
+from .lesson08 import __all__ as _a8
 
-__all__ = ["CheckResult", *_a1, *_a2, *_a3, *_a4, *_a5, *_a6, *_a7]
+__all__ = ["CheckResult", *_a1, *_a2, *_a3, *_a4, *_a5, *_a6, *_a7, *_a8]

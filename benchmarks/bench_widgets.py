@@ -41,7 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from labserver import CHROMIUM_ARGS, start_lab, stop_lab  # noqa: E402 - path set just above
+from labserver import CHROMIUM_ARGS, open_and_run_all, start_lab, stop_lab  # noqa: E402 - path set just above
 
 
 def write_notebook(path: Path, out_file: Path) -> None:
@@ -198,10 +198,7 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=chromium, headless=True,
                                         args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{url}/lab/tree/bench.ipynb")
-            page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=60000)
-            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-            page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+            open_and_run_all(page, url, "bench.ipynb")
             out = page.locator(".jp-OutputArea-output", has_text="Training dashboard").first
             out.locator("button", has_text="Start").wait_for(timeout=60000)
             time.sleep(1.0)

@@ -104,3 +104,20 @@ def stop_lab(proc: subprocess.Popen, log) -> None:
             proc.kill()
             proc.wait()
     log.close()
+
+
+def open_and_run_all(page, url: str, notebook: str) -> None:
+    """Open ``notebook`` in a JupyterLab workspace of its own and press Run All Cells.
+
+    Each notebook gets a fresh workspace (``/lab/workspaces/<name>/...?reset``): the
+    default workspace would restore the tabs that an earlier test left open, and the
+    Run menu would then act on whichever notebook JupyterLab made current.
+    """
+    name = Path(notebook).stem.replace(" ", "-")
+    page.goto(f"{url}/lab/workspaces/{name}/tree/{notebook}?reset")
+    page.wait_for_selector(".jp-Notebook", timeout=60000)
+    page.wait_for_selector(f".lm-TabBar-tab.lm-mod-current >> text={Path(notebook).name}",
+                           timeout=60000)
+    page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=60000)
+    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")

@@ -15,6 +15,7 @@ import re
 import time
 
 import pytest
+from labserver import open_and_run_all
 
 pytestmark = pytest.mark.browser
 
@@ -49,11 +50,7 @@ def _poll(fn, timeout=60.0, interval=0.1, what="condition"):
 def playground(jupyter_lab, browser, artifacts):
     """The playground notebook open in JupyterLab after Run All; yields the page."""
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    page.goto(f"{jupyter_lab}/lab/tree/00-playground.ipynb")
-    page.wait_for_selector(".jp-Notebook", timeout=60000)
-    page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=60000)
-    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+    open_and_run_all(page, jupyter_lab, "00-playground.ipynb")
     # the last cell's widget has finished its static run(300)
     page.locator(".widget-label", has_text="step 300/").wait_for(timeout=120000)
     yield page

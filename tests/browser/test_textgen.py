@@ -13,6 +13,7 @@ import time
 
 import nbformat
 import pytest
+from labserver import open_and_run_all
 
 pytestmark = pytest.mark.browser
 
@@ -58,11 +59,7 @@ def textgen(jupyter_lab, lab_dir, browser):
                                  "language": "python"}
     nbformat.write(nb, lab_dir / "textgen.ipynb")
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    page.goto(f"{jupyter_lab}/lab/tree/textgen.ipynb")
-    page.wait_for_selector(".jp-Notebook", timeout=60000)
-    page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=60000)
-    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+    open_and_run_all(page, jupyter_lab, "textgen.ipynb")
     page.locator(".widget-label", has_text="paused: step 150/").wait_for(timeout=120000)
     yield page
     page.close()

@@ -7,6 +7,7 @@ the lesson map. The browser test (tests/browser/test_site.py) checks the built s
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -16,6 +17,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "_ext"))
 import course_pages  # noqa: E402
 import executed  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location(
+    "course_tool", Path(__file__).resolve().parents[1] / "tools" / "course.py")
+course_tool = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(course_tool)
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
@@ -75,8 +81,10 @@ PAGES = {"notebooks/01-demo.ipynb", "notebooks/solutions/01-demo-solutions.ipynb
 
 
 def test_solutions_get_their_own_title_and_the_generated_note_goes():
-    note = nbformat.v4.new_markdown_cell("*This notebook is generated from ...*")
-    note["id"] = "generated-note"
+    # the note exactly as tools/course.py writes it, with the id nbstripout gives it
+    raw = course_tool._note("01-demo", "solutions notebook")
+    note = nbformat.v4.new_markdown_cell("".join(raw["source"]))
+    note["id"] = raw["id"]
     nb = _nb(note, nbformat.v4.new_markdown_cell("# Lesson 01 · The demo\n\ntext"),
              nbformat.v4.new_markdown_cell("# Lesson 01 · again"))
     page = course_pages.page(nb, "solutions/01-demo-solutions.ipynb", PAGES)

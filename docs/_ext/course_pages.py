@@ -55,6 +55,9 @@ LESSON_LINES = {
 PLANNED_TITLES = {"06": "Language models", "07": "Sequence tasks",
                   "08": "Encoder–decoder and attention"}
 
+#: the first cell of a generated notebook (tools/course.py); nbstripout renumbers cell
+#: ids, so the note is known by its text
+_GENERATED_NOTE = re.compile(r"\*This .{0,40} is generated from `course/source/")
 _H1 = re.compile(r"^#\s+(.+?)\s*$", re.M)
 _LESSON_H1 = re.compile(r"^(?:Lesson\s+)?(\d\d)\s*[·:.–-]\s*(.+)$")
 #: loaders that download their data: what they print depends on the network and cache
@@ -152,7 +155,8 @@ def page(nb, rel: str, pages: set[str]):
     """
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
-    nb.cells = [c for c in nb.cells if c.get("id") != "generated-note"]
+    nb.cells = [c for c in nb.cells
+                if not (c.cell_type == "markdown" and _GENERATED_NOTE.match(c.source))]
     solutions = rel.startswith("solutions/")
     titled = False
     for cell in nb.cells:

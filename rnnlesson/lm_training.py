@@ -65,6 +65,7 @@ class LMTrainer:
             ``'learning_rate'``, ``'time'``; per validation: ``'val_step'``,
             ``'val_loss'`` (nats per character), ``'val_bpc'`` (bits per character).
         temperature, prompt: the defaults of :meth:`sample` (settable).
+        primer: the text :meth:`sample` reads before the prompt (settable; "" for none).
     """
 
     def __init__(self, text=None, *, hidden_size=128, embedding_dim=32, batch_size=32,
@@ -107,7 +108,17 @@ class LMTrainer:
                                                   low_inclusive=False)
         self.temperature = 0.8
         self.prompt = "\n"
+        self.primer = self._primer(text[cut:cut + 400])
         self.reset()
+
+    @staticmethod
+    def _primer(head: str) -> str:
+        """What :meth:`sample` reads before the prompt: the held-out text's first
+        speeches, up to the last blank line (or line break) in them."""
+        for mark in ("\n\n", "\n"):
+            if mark in head:
+                return head[:head.rindex(mark) + len(mark)]
+        return ""
 
     # ------------------------------------------------------------------ set-up
     def _build(self):
@@ -239,11 +250,17 @@ class LMTrainer:
     def sample(self, length: int = 300, *, temperature=None, prompt=None, seed=None) -> str:
         """``length`` new characters from the model, primed on ``prompt``.
 
+        The model reads :attr:`primer` (the held-out text's first speeches, up to a blank
+        line) before the prompt, as the lesson does. Trained with its state carried from
+        window to window, it has started from a zero state once per pass over the text;
+        from zeros a short prompt such as ``"ROMEO:"`` is unlike anything it has read,
+        and it tends to run on in capitals and rare characters.
+
         Args:
             length: how many characters to write.
             temperature: None uses ``self.temperature``; 0 is greedy (see
                 :func:`rnnlesson.lm.generate`).
-            prompt: None uses ``self.prompt``; an empty prompt means a new line.
+            prompt: None uses ``self.prompt``; an empty prompt means a new speech.
             seed: None uses the trainer's seed plus the step count, so a sample changes
                 as the model learns but not when asked twice.
 
@@ -255,7 +272,7 @@ class LMTrainer:
         if not isinstance(prompt, str):
             raise TypeError(f"LMTrainer.sample expects prompt as a str; got "
                             f"{type(prompt).__name__}.")
-        ids = self.vocab.encode(prompt or "\n")
+        ids = self.vocab.encode(self.primer + (prompt or ("" if self.primer else "\n")))
         new = lm.generate(self.model, ids, length,
                           temperature=self.temperature if temperature is None else temperature,
                           seed=self.seed + self.step_count if seed is None else seed)

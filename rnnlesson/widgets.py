@@ -63,13 +63,63 @@ def _image() -> w.Image:
                                                  object_fit="contain"))
 
 
+def _wrap(text: str, font, width: float) -> list[str]:
+    """``text`` broken into lines no wider than ``width`` pixels: at its own line
+    breaks, then at spaces (a word longer than a line is cut)."""
+    lines = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            trial = f"{line} {word}" if line else word
+            if line and font.getlength(trial) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = trial
+            while font.getlength(line) > width and len(line) > 1:
+                cut = max(1, int(len(line) * width / font.getlength(line)))
+                lines.append(line[:cut])
+                line = line[cut:]
+        lines.append(line)
+    return lines
+
+
+def _text_picture(markup: str, fonts: dict, width: int = 560):
+    """The text of an ``HTML`` widget that sits beside a picture, drawn as a picture of
+    its own: each ``div`` on its own line, a ``pre`` block in a monospaced font."""
+    from PIL import Image, ImageDraw
+
+    blocks = []  # (text, font key)
+    for part in re.split(r"(<pre[^>]*>.*?</pre>)", markup, flags=re.S):
+        mono = part.startswith("<pre")
+        text = re.sub(r"</(div|p)>|<br\s*/?>", "\n", part)
+        text = html.unescape(re.sub(r"<[^>]+>", "", text)).strip("\n")
+        if text:
+            blocks.append((text, "mono" if mono else False))
+    lines = [(line, fonts[key]) for text, key in blocks
+             for line in _wrap(text, fonts[key], width - 16)]
+    line_height = 16
+    picture = Image.new("RGB", (width, line_height * len(lines) + 8), "white")
+    draw = ImageDraw.Draw(picture)
+    for k, (line, font) in enumerate(lines):
+        draw.text((8, 4 + k * line_height), line, font=font, fill="black")
+    return picture
+
+
 def _snapshot_png(box: w.Box) -> bytes:
     """Compose a widget tree into one PNG: the text of its ``HTML`` and ``Label`` widgets
     (in bold and plain type) and its ``Image`` widgets, in order from top to bottom, the
-    images of one ``HBox`` side by side. Other controls are left out."""
+    images of one ``HBox`` side by side, with the text of an ``HTML`` widget among them
+    (a generated sample, say) drawn beside them. Other controls are left out."""
     from matplotlib import font_manager  # matplotlib and PIL (which it needs): only here
     from PIL import Image, ImageDraw, ImageFont
 
+    def font(family, bold, size):
+        return ImageFont.truetype(font_manager.findfont(font_manager.FontProperties(
+            family=family, weight="bold" if bold else "normal")), size)
+
+    fonts = {False: font("DejaVu Sans", False, 14), True: font("DejaVu Sans", True, 14),
+             "mono": font("DejaVu Sans Mono", False, 12)}
     items = []  # in order: ("text", str, bold) or ("row", [PIL images side by side])
 
     def walk(widget, row):
@@ -84,6 +134,8 @@ def _snapshot_png(box: w.Box) -> bytes:
             if row is None and widget.value:  # a title or a status line
                 text = html.unescape(re.sub(r"<[^>]+>", "", widget.value))
                 items.append(("text", text, isinstance(widget, w.HTML)))
+            elif isinstance(widget, w.HTML) and widget.value:  # text beside a picture
+                row.append(_text_picture(widget.value, fonts))
         elif isinstance(widget, w.Box):
             if isinstance(widget, w.HBox) and row is None:
                 row = []
@@ -94,22 +146,13 @@ def _snapshot_png(box: w.Box) -> bytes:
     walk(box, None)
     rows = [item[1] for item in items if item[0] == "row" and item[1]]
     width = max([sum(p.width for p in r) for r in rows] + [480])
-    fonts = {bold: ImageFont.truetype(font_manager.findfont(font_manager.FontProperties(
-        family="DejaVu Sans", weight="bold" if bold else "normal")), 14)
-        for bold in (False, True)}
     lines = []  # (text, font) or a row of pictures, from top to bottom
     for item in items:
         if item[0] == "row" and item[1]:
             lines.append(item[1])
         elif item[0] == "text":
-            font, wrapped = fonts[item[2]], [""]
-            for word in item[1].split(" "):  # wrap at spaces to the pictures' width
-                trial = f"{wrapped[-1]} {word}".strip()
-                if wrapped[-1] and font.getlength(trial) > width - 16:
-                    wrapped.append(word)
-                else:
-                    wrapped[-1] = trial
-            lines += [(text, font) for text in wrapped]
+            font = fonts[item[2]]
+            lines += [(text, font) for text in _wrap(item[1], font, width - 16)]
     line_height = 20
     heights = [max(p.height for p in line) if isinstance(line, list) else line_height
                for line in lines]
@@ -550,9 +593,10 @@ class TextGenerator(_LiveTraining):
     a few hundred steps words, line breaks and speaker names appear.
 
     The temperature slider (0 = always the likeliest character; above 1, wilder) and
-    the prompt box (the text the model reads first) apply at once: the sample is
-    written again from the current model, with the same random numbers, so what
-    changes is what they change. Both use ``continuous_update=False``: the slider
+    the prompt box (the text the model reads after the held-out text's first speeches,
+    see :meth:`LMTrainer.sample <rnnlesson.lm_training.LMTrainer.sample>`) apply at
+    once: the sample is written again from the current model, with the same random
+    numbers, so what changes is what they change. Both use ``continuous_update=False``: the slider
     applies on release, the prompt on Enter.
 
     Args:
@@ -561,7 +605,8 @@ class TextGenerator(_LiveTraining):
         learning_rate: Adam's learning rate (log slider; applies live).
         seed: seeds weights and samples: Reset gives the same numbers again.
         temperature, prompt: the starting values of the slider and the box.
-        sample_every: steps between two samples while training.
+        sample_every: steps between two samples while training (``run(steps)`` always
+            ends on a fresh sample).
         sample_length: characters per sample.
         max_steps: the step budget of one run.
         **trainer_options: passed to :class:`~rnnlesson.lm_training.LMTrainer`
@@ -622,6 +667,13 @@ class TextGenerator(_LiveTraining):
         text = super()._summary(state)
         bpc = self.trainer.history["val_bpc"]
         return text + (f" | val bits/char {bpc[-1]:.2f}" if bpc else "")
+
+    def run(self, steps: int) -> None:
+        """Train ``steps`` steps now, blocking, then draw once, with a sample written by
+        the model as it is after them (whatever ``sample_every`` says)."""
+        super().run(steps)
+        if self._sample_step != self.trainer.step_count:
+            self._resample()
 
     def _resample(self, _change=None) -> None:
         """Write the sample again from the current model, prompt and temperature."""

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from rnnlesson import lm
 from rnnlesson.lm_training import LMTrainer, TrainingDiverged
 
 SMALL = {"hidden_size": 32, "embedding_dim": 16, "batch_size": 8, "seq_len": 32}
@@ -60,7 +61,23 @@ def test_samples(trained):
     assert tr.sample(120) == a                       # the same step: the same sample
     assert tr.sample(120, temperature=1.5) != a      # the temperature changes it
     assert tr.sample(60, temperature=0) == tr.sample(60, temperature=0, seed=99)  # greedy
-    assert tr.sample(120, prompt="JULIET:") != a     # the prompt primes it
+    # the model reads the held-out text's first speeches, then the prompt, then writes
+    primer = tr.primer
+    assert primer.endswith("\n\n") and 100 < len(primer) <= 400
+    assert tr.vocab.encode(primer) == list(tr.val_ids[:len(primer)])
+    seed = tr.seed + tr.step_count
+    for prompt in ("JULIET:", ""):
+        ids = tr.vocab.encode(primer + prompt)
+        assert tr.sample(120, prompt=prompt) == tr.vocab.decode(
+            lm.generate(tr.model, ids, 120, temperature=tr.temperature, seed=seed))
+    tr.primer = ""                                   # no primer: from the zero state
+    try:
+        assert tr.sample(120, prompt="JULIET:") == tr.vocab.decode(lm.generate(
+            tr.model, tr.vocab.encode("JULIET:"), 120, temperature=tr.temperature, seed=seed))
+        assert tr.sample(30, prompt="") == tr.vocab.decode(lm.generate(
+            tr.model, tr.vocab.encode("\n"), 30, temperature=tr.temperature, seed=seed))
+    finally:
+        tr.primer = primer
     for s0, s1 in zip(before, lstm.states, strict=True):
         np.testing.assert_array_equal(s0, s1)        # training's state is left alone
     with pytest.raises(ValueError, match="'~'"):

@@ -25,6 +25,10 @@ What it reports, with one BLAS thread everywhere:
    validation bits per character (log2 of the perplexity on the last 100,000 characters,
    held out) that each reaches.
 3. ``lm.generate`` of 1,000 characters with the char model (best of 5).
+4. **The BLAS alone**: the matrix products of one rnnlesson step (``step_products``),
+   timed with numpy's BLAS and with torch's on the same shapes, in the same two
+   processes. Their ratio is the part of the step ratio that no change to rnnlesson's
+   Python can remove; the step minus its products is the part it can.
 
 Every (implementation, model) runs in its own process (two libraries' thread pools in
 one process spin against each other); the load average of the machine is printed
@@ -109,6 +113,53 @@ def _rn_model(model):
     m.compile(optimizer=Adam(learning_rate=LEARNING_RATE, global_clipnorm=CLIP),
               loss=SparseCategoricalCrossentropy(from_logits=True))
     return m
+
+
+def step_products(model):
+    """The matrix products of one rnnlesson training step of ``model``, as (rows, inner,
+    columns, count): the LSTM's per-step product over [h_{t-1}; x_t; 1] (K = H + E + 1
+    rows of weights), its per-step backward product, the weight and input gradients over
+    all T*N columns, and the output layer's three products. ``gemm`` times exactly these
+    with each side's BLAS, which shows how much of the step ratio is the BLAS alone."""
+    B, T, V, E, H = MODELS[model]
+    K, N = H + E + 1, B * T
+    return [(4 * H, K, B, T),      # forward, one step: [U; W; b]^T [h; x; 1]
+            (H, 4 * H, B, T),      # backward, one step: dL/dh_{t-1} = U dz_t
+            (K, N, 4 * H, 1),      # [dU; dW; db] over all steps
+            (N, 4 * H, E, 1),      # dL/dx
+            (N, H, V, 1),          # output layer: logits
+            (H, N, V, 1),          # its weight gradient
+            (N, V, H, 1)]          # its input gradient
+
+
+def time_products(model, impl, repeat=7):
+    """Seconds (best of ``repeat``) for every product of :func:`step_products` once, in
+    float32 on preallocated arrays, with numpy (``rn``) or torch (``torch``)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    work = []
+    for m, k, n, count in step_products(model):
+        a = rng.standard_normal((m, k)).astype(np.float32)
+        b = rng.standard_normal((k, n)).astype(np.float32)
+        work.append((a, b, np.empty((m, n), np.float32), count))
+    if impl == "torch":
+        import torch
+
+        torch.set_num_threads(1)
+        mm = torch.matmul
+        work = [(torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(o), c)
+                for a, b, o, c in work]
+    else:
+        mm = np.matmul
+
+    def run():
+        for a, b, out, count in work:
+            for _ in range(count):
+                mm(a, b, out=out)
+
+    run()
+    return min(timeit.repeat(run, number=1, repeat=repeat))
 
 
 # ============================================================================ the two sides
@@ -269,6 +320,8 @@ def worker(impl, model, outdir):
             bpc = side.bits_per_char(valid_ids, B, T)
             print(json.dumps({"steps": steps, "seconds": elapsed,
                               "chars_per_s": steps * B * T / elapsed, "bpc": bpc}), flush=True)
+        elif cmd[0] == "gemm":
+            print(repr(time_products(model, impl)), flush=True)
         elif cmd[0] == "generate":
             times = []
             for _ in range(5):
@@ -349,7 +402,7 @@ def main(argv=None):
     load_before = _load()
     log(f"# {info}; load average {load_before}")
     raw = {"machine": info, "load_before": load_before, "models": {}}
-    rows, train_rows, gen = [], [], None
+    rows, train_rows, gen, gemm_rows = [], [], None, []
     for model in models:
         with tempfile.TemporaryDirectory() as outdir:
             procs = {impl: _spawn(impl, model, outdir) for impl in IMPLS}
@@ -367,9 +420,16 @@ def main(argv=None):
                                                   f"time {numbers[impl]} {args.repeat}")))
             ratio = _median([a / b for a, b in zip(times["rn"], times["torch"], strict=True)])
             spread = max((max(v) - min(v)) / _median(v) for v in times.values())
+            gemm = {impl: [] for impl in IMPLS}
+            for r in range(args.rounds):
+                for impl in IMPLS[r % 2:] + IMPLS[:r % 2]:
+                    gemm[impl].append(float(_ask(procs[impl], "gemm")))
+            gemm_rows.append((model, _median(gemm["rn"]), _median(gemm["torch"]),
+                              _median(times["rn"]), _median(times["torch"])))
+            raw["models"].setdefault(model, {})["gemm"] = gemm
             rows.append((model, _median(times["rn"]), _median(times["torch"]), ratio, spread,
                          loss_diff, grad_diff))
-            raw["models"][model] = {"times": times, "agreement": [loss_diff, grad_diff]}
+            raw["models"][model].update(times=times, agreement=[loss_diff, grad_diff])
             if model == "char" and not args.no_train:
                 runs = {impl: [] for impl in IMPLS}
                 for r in range(args.train_rounds):
@@ -399,6 +459,17 @@ def main(argv=None):
     for model, rn, tt, ratio, spread, ld, gd in rows:
         print(f"| {model} | {', '.join(map(str, MODELS[model]))} | {rn * 1e3:.2f} | "
               f"{tt * 1e3:.2f} | {ratio:.2f} | {spread * 100:.0f}% | {ld:.0e}, {gd:.0e} |")
+    if gemm_rows:
+        print("\nThe same step's matrix products alone (`step_products`: the LSTM's per-step "
+              "products, its weight and input gradients, the output layer's three), float32 "
+              "on preallocated arrays, timed with numpy's BLAS and with torch's on the very "
+              "same shapes (median of the rounds, each the best of 7):\n")
+        print("| model | products, numpy ms | products, torch ms | BLAS ratio | rn step minus "
+              "products ms | torch step minus products ms |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for model, g_rn, g_t, rn, tt in gemm_rows:
+            print(f"| {model} | {g_rn * 1e3:.2f} | {g_t * 1e3:.2f} | {g_rn / g_t:.2f} | "
+                  f"{(rn - g_rn) * 1e3:.2f} | {(tt - g_t) * 1e3:.2f} |")
     if train_rows:
         B, T = MODELS["char"][:2]
         print(f"\nChar LM trained for {args.seconds:g} s from the same weights, interleaved "

@@ -3,7 +3,7 @@
 DLFS2's code is not part of this project: give the path of a copy (its repository's
 root, holding ``common/``, ``ch07/``, ``ch08/`` and ``dataset/``) with ``--dlfs2``.
 Both sides run with one BLAS thread, each in its own process, and take turns, so
-both see the same machine. Four modes::
+both see the same machine. The modes::
 
     python benchmarks/bench_seq2seq.py speed --dlfs2 PATH              # ms per training step
     python benchmarks/bench_seq2seq.py accuracy --dlfs2 PATH --task addition --epochs 16
@@ -11,6 +11,7 @@ both see the same machine. Four modes::
     python benchmarks/bench_seq2seq.py generate --dlfs2 PATH           # 5,000 greedy answers
     python benchmarks/bench_seq2seq.py lesson --seconds 30             # ours alone, small sizes
     python benchmarks/bench_seq2seq.py floor --dlfs2 PATH              # the products alone
+    python benchmarks/bench_seq2seq.py parity --dlfs2 PATH             # same weights, same grads?
 
 The two settings (DLFS2's ``ch07/train_seq2seq.py`` and ``ch08/train.py``)::
 
@@ -35,6 +36,8 @@ and ours is ``Seq2Seq(V, V, 16, H, peeky=True, reverse_source=True)`` /
 * ``floor``: the matrix products alone of one of our steps (the same arithmetic as
   DLFS2's), at this machine's rates, against DLFS2's whole step: no implementation of
   these models can take less than the products.
+* ``parity``: DLFS2's dates model and ours from the same weights on one batch: the
+  loss and every gradient, with ours as it is and with its decoder's c set to 0.
 """
 
 from __future__ import annotations
@@ -371,6 +374,73 @@ def floor(args):
     print(f"\nload at end {load_average()}")
 
 
+def _dlfs2_gates(w):
+    """DLFS2's fused LSTM columns (f, g, i, o) in Keras's order (i, f, c~, o)."""
+    f, g, i, o = np.split(w, 4, axis=-1)
+    return np.concatenate([i, f, g, o], axis=-1)
+
+
+def parity(args):
+    """Ours and DLFS2's AttentionSeq2seq on one batch of dates from the same weights: the
+    loss and every gradient. DLFS2's decoder starts from the encoder's h with c = 0,
+    ours from h and c; the second row gives ours c = 0 as well (on this instance only),
+    which isolates that one difference."""
+    from rnnlesson.losses import SparseCategoricalCrossentropy
+    from rnnlesson.models import Seq2Seq
+
+    (x, y), _, vocab, _ = load("dates", args.data, args.dlfs2)
+    from attention_seq2seq import AttentionSeq2seq
+
+    units, n = 64, 32
+    xb, yb = x[:n], y[:n]
+    np.random.seed(args.seed)
+    book = AttentionSeq2seq(vocab, EMBED, units)
+    book_loss = book.forward(xb[:, ::-1], yb)
+    book.backward()
+    names = ["encoder_embedding/embeddings", "encoder/kernel", "encoder/recurrent_kernel",
+             "encoder/bias", "decoder_embedding/embeddings", "decoder/kernel",
+             "decoder/recurrent_kernel", "decoder/bias", "output/kernel", "output/bias"]
+    lstm = {"encoder/kernel", "encoder/recurrent_kernel", "encoder/bias", "decoder/kernel",
+            "decoder/recurrent_kernel", "decoder/bias"}
+    print(f"# parity: AttentionSeq2seq(V={vocab}, E={EMBED}, H={units}), {n} rows of dates, "
+          f"DLFS2's initial weights (seed {args.seed})")
+    print("\n| ours | loss, relative difference | largest gradient difference / largest "
+          "gradient | worst weight |")
+    print("|---|---:|---:|---|")
+    for zero_c in (False, True):
+        model = Seq2Seq(vocab, vocab, EMBED, units, attention="dot", reverse_source=True,
+                        seed=0)
+        model.compile("adam")
+        model.train_on_batch(xb[:2], yb[:2])  # builds every layer
+        for name, w in zip(names, book.params, strict=True):
+            model.params[name][...] = _dlfs2_gates(w) if name in lstm else w
+        if zero_c:
+            encode, encoder_backward = model.encode, model.encoder.backward
+
+            def encode_zero_c(x_src, training=False, _encode=encode):
+                enc_seq, keys, states = _encode(x_src, training)
+                return enc_seq, keys, [states[0], np.zeros_like(states[1])]
+
+            def backward_zero_c(grads, _backward=encoder_backward):
+                grads = list(grads)
+                grads[2] = np.zeros_like(grads[2])  # c = 0 is a constant: no gradient
+                return _backward(grads)
+
+            model.encode, model.encoder.backward = encode_zero_c, backward_zero_c
+        loss_fn = SparseCategoricalCrossentropy(from_logits=True)
+        loss = loss_fn.forward(model.forward(xb, yb[:, :-1], training=True), yb[:, 1:])
+        model.backward(loss_fn.backward())
+        worst, where = 0.0, ""
+        for name, g in zip(names, book.grads, strict=True):
+            ref = _dlfs2_gates(g) if name in lstm else g
+            err = float(np.abs(model.grads[name] - ref).max() / np.abs(ref).max())
+            if err > worst:
+                worst, where = err, name
+        label = "decoder from h and c = 0 (DLFS2's)" if zero_c else "decoder from h and c"
+        print(f"| {label} | {abs(loss - book_loss) / abs(book_loss):.1e} | {worst:.1e} | "
+              f"{where} |")
+
+
 LESSON_RUNS = [  # (task, n questions, units, kwargs)
     ("addition", 50000, 128, {"peeky": True, "reverse_source": True}),
     ("addition", 20000, 128, {"peeky": True, "reverse_source": True}),
@@ -417,7 +487,8 @@ def main():
             print(json.dumps(result))
         return
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("mode", choices=["speed", "accuracy", "generate", "lesson", "floor"])
+    p.add_argument("mode", choices=["speed", "accuracy", "generate", "lesson", "floor",
+                                  "parity"])
     p.add_argument("--dlfs2", help="root of DLFS2's code (common/, ch07/, ch08/, dataset/)")
     p.add_argument("--tasks", default="addition,dates")
     p.add_argument("--task", default="addition", choices=list(TASKS))
@@ -431,7 +502,7 @@ def main():
     if args.data == "dlfs2" and args.mode != "lesson" and not args.dlfs2:
         p.error("--dlfs2 PATH is needed (or --data ours for our generated data)")
     modes = {"speed": speed, "accuracy": accuracy, "generate": generate, "lesson": lesson,
-             "floor": floor}
+             "floor": floor, "parity": parity}
     modes[args.mode](args)
 
 

@@ -272,6 +272,9 @@ class LMTrainer:
         if not isinstance(prompt, str):
             raise TypeError(f"LMTrainer.sample expects prompt as a str; got "
                             f"{type(prompt).__name__}.")
+        if not isinstance(self.primer, str):
+            raise TypeError(f"LMTrainer.primer must be a str (\"\" for none); got "
+                            f"{type(self.primer).__name__}.")
         ids = self.vocab.encode(self.primer + (prompt or ("" if self.primer else "\n")))
         new = lm.generate(self.model, ids, length,
                           temperature=self.temperature if temperature is None else temperature,

@@ -596,8 +596,8 @@ class TextGenerator(_LiveTraining):
     the prompt box (the text the model reads after the held-out text's first speeches,
     see :meth:`LMTrainer.sample <rnnlesson.lm_training.LMTrainer.sample>`) apply at
     once: the sample is written again from the current model, with the same random
-    numbers, so what changes is what they change. Both use ``continuous_update=False``: the slider
-    applies on release, the prompt on Enter.
+    numbers, so what changes is what they change. Both use ``continuous_update=False``:
+    the slider applies on release, the prompt on Enter.
 
     Args:
         text: the text to learn (None: tiny-shakespeare).

@@ -117,3 +117,7 @@ def test_bad_arguments():
         LMTrainer(hidden_size=0)
     with pytest.raises(TypeError, match="prompt"):
         LMTrainer(**SMALL).sample(5, prompt=3)
+    tr = LMTrainer(**SMALL)
+    tr.primer = None
+    with pytest.raises(TypeError, match="primer must be a str"):
+        tr.sample(5)

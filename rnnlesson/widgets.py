@@ -121,6 +121,7 @@ def _snapshot_png(box: w.Box) -> bytes:
     fonts = {False: font("DejaVu Sans", False, 14), True: font("DejaVu Sans", True, 14),
              "mono": font("DejaVu Sans Mono", False, 12)}
     items = []  # in order: ("text", str, bold) or ("row", [PIL images side by side])
+    texts = set()  # ids of the pictures of text (see below)
 
     def walk(widget, row):
         if isinstance(widget, w.Image):
@@ -135,7 +136,9 @@ def _snapshot_png(box: w.Box) -> bytes:
                 text = html.unescape(re.sub(r"<[^>]+>", "", widget.value))
                 items.append(("text", text, isinstance(widget, w.HTML)))
             elif isinstance(widget, w.HTML) and widget.value:  # text beside a picture
-                row.append(_text_picture(widget.value, fonts))
+                picture = _text_picture(widget.value, fonts)
+                texts.add(id(picture))
+                row.append(picture)
         elif isinstance(widget, w.Box):
             if isinstance(widget, w.HBox) and row is None:
                 row = []
@@ -144,6 +147,17 @@ def _snapshot_png(box: w.Box) -> bytes:
                 walk(child, row)
 
     walk(box, None)
+    # a picture of text goes under the row's other pictures when beside them it would make
+    # the snapshot wider than a page's column shows unscaled (the live widget wraps too)
+    wrapped = []
+    for item in items:
+        row = item[1] if item[0] == "row" else None
+        if row and any(id(p) in texts for p in row) and sum(p.width for p in row) > 760:
+            wrapped.append(("row", [p for p in row if id(p) not in texts]))
+            wrapped += [("row", [p]) for p in row if id(p) in texts]
+        else:
+            wrapped.append(item)
+    items = wrapped
     rows = [item[1] for item in items if item[0] == "row" and item[1]]
     width = max([sum(p.width for p in r) for r in rows] + [480])
     lines = []  # (text, font) or a row of pictures, from top to bottom

@@ -24,8 +24,9 @@ How the package is laid out (each module owns one idea; imports only point down)
   tasks of the widgets; ``lm_training``: ``LMTrainer``, a character language model
   trained window by window and sampled (the text widget's); ``exercises``: the
   checkers (one harness, one verdict format); ``viz`` (matplotlib, ``LivePlot``) and
-  ``widgets`` (ipywidgets), and ``interop`` (``to_keras``, ``to_torch``: the same model
-  in Keras 3 or PyTorch), imported only when asked for, so ``import rnnlesson`` loads
+  ``widgets`` (ipywidgets; ``_snapshot`` draws one into a PNG for static pages), and
+  ``interop`` (``to_keras``, ``to_torch``: the same model in Keras 3 or PyTorch),
+  imported only when asked for, so ``import rnnlesson`` loads
   numpy alone.
 
 A training step, the same for ``Sequential.fit``, ``train_on_batch`` and the

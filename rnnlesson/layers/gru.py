@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _checks
-from ._buffers import time_columns, workspace
+from ._buffers import batch_major, time_columns, workspace
 from .masking import skipped_columns
 from .recurrent import Recurrent
 
@@ -206,8 +206,8 @@ class GRU(Recurrent):
                         add(hh, tmp, hn)
         self._seq = {"Z": Z, "P": P, "HH": HH, "D": Dd, "RH": RHp, "n": n, "t": t_len, "d": d,
                      "keep": keep}
-        hs = Hn.transpose(2, 0, 1)  # (N, T, H) view
-        seq = hs.copy() if copy else hs  # a workspace view only when asked
+        # (N, T, H): a fresh copy, or a view of the workspace only when asked
+        seq = batch_major(Hn) if copy else Hn.transpose(2, 0, 1)
         return seq, [Z[t_len, :h].T]
 
     def _masked_loop(self, MT, Zin, Pout, XRZ, RZ, R, Zg, XH, HH, Dd, Hp, Hn, P, tmp, keep):

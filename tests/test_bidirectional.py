@@ -236,3 +236,31 @@ def test_save_and_load(tmp_path):
 def test_a_list_output_is_refused_in_a_sequential():
     with pytest.raises(ValueError, match=r"merge_mode=None"):
         Sequential([Bidirectional(LSTM(3), None, input_shape=(4, 2)), Dense(1)])
+
+
+def test_nan_and_inf_are_refused_in_every_input_and_gradient():
+    """Each direction is run without repeating the checks the wrapper has already made;
+    what only one direction sees (its initial state, its states' gradients) is still
+    checked."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    bi = Bidirectional(SimpleRNN(3, return_sequences=True, seed=0))
+    bad = x.copy()
+    bad[1, 2, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        bi(bad)
+    dy = np.ones_like(bi(x))
+    dy[0, 3, 4] = np.inf  # in the backward direction's half
+    with pytest.raises(ValueError, match="inf"):
+        bi.backward(dy)
+    bi = Bidirectional(LSTM(3, return_state=True, seed=0))
+    init = [rng.standard_normal((2, 3)).astype(np.float32) for _ in range(4)]
+    init[3][0, 0] = np.nan  # the backward direction's c0
+    with pytest.raises(ValueError, match="NaN"):
+        bi(x, initial_state=init)
+    out, *states = bi(x)
+    grads = [np.ones_like(out)] + [np.zeros_like(s) for s in states]
+    grads[4] = grads[4].copy()
+    grads[4][1, 1] = np.nan  # the gradient of the backward direction's c_T
+    with pytest.raises(ValueError, match="NaN"):
+        bi.backward(grads)

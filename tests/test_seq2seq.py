@@ -315,6 +315,21 @@ def test_callbacks_early_stopping_and_divergence(rng):
     assert h.epoch == [0] and model.stop_training
 
 
+def test_nan_inside_the_network_is_a_diverged_step(rng):
+    """A NaN born inside the network (here an infinite encoder weight: the forward pass
+    saturates, the backward pass makes NaN) is reported as a diverged step with the
+    weights restored, not as an inner layer's complaint about the gradient it got."""
+    x, y = _copy_task(rng, n=32)
+    model = Seq2Seq(5, 6, 4, 8, attention="dot", seed=0)
+    model.compile(Adam())
+    model.encoder.params["kernel"][0, 0] = np.inf
+    before = model.get_weights()
+    with pytest.raises(TrainingDiverged, match="NaN or inf"):
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 # ---------------------------------------------------------------------- saving, summary
 @pytest.mark.parametrize("kw", [dict(attention="additive", peeky=True, reverse_source=True),
                                 dict(cell="gru", attention="dot")])

@@ -19,8 +19,11 @@ layer's, so ``get_weights``/``set_weights`` move them to and from Keras.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
+from .. import _checks
 from .base import Layer
 from .recurrent import Recurrent
 
@@ -177,7 +180,10 @@ class Bidirectional(Layer):
                     f"{len(initial_state)}.")
             fs, bs = list(initial_state[:kf]), list(initial_state[kf:])
         yf = fwd.forward(x, initial_state=fs, training=training, mask=mask)
-        yb = bwd.forward(x, initial_state=bs, training=training, mask=mask)
+        # the forward layer has checked x for NaN and inf: the backward layer need not
+        # again (its own initial states, if given, it still checks)
+        with self._checked_if(bs is None):
+            yb = bwd.forward(x, initial_state=bs, training=training, mask=mask)
         self._ensure_built(np.shape(x))
         states = []
         if self.return_state:
@@ -247,10 +253,19 @@ class Bidirectional(Layer):
             gf, gb = [dyf] + dstates[:kf], [dyb] + dstates[kf:]
         else:
             gf, gb = self._zero_if_none(dyf, shape_f), self._zero_if_none(dyb, shape_b)
-        dx = fwd.backward(gf)
-        dx = dx + bwd.backward(gb)
+        # the output gradient is checked above; gradients of the states are left to the
+        # layers' own checks
+        with self._checked_if(not self.return_state):
+            dx = fwd.backward(gf)
+            dx = dx + bwd.backward(gb)
         self.initial_state_grads = list(fwd.initial_state_grads) + list(bwd.initial_state_grads)
         return dx
+
+    @staticmethod
+    def _checked_if(done: bool):
+        """Skip the layers' NaN and inf checks of what they receive (one pass over each
+        array) when ``done``: what they get has been checked here already."""
+        return _checks.checked_elsewhere() if done else contextlib.nullcontext()
 
     def _zero_if_none(self, d, shape):
         return np.zeros(shape, self.dtype) if d is None else d

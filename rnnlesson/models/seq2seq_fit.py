@@ -45,7 +45,10 @@ def train_step(model, x_src, y_tgt) -> StepResult:
     """One training step on checked ids x_src (N, T_in) and y_tgt (N, T_out + 1)."""
     loss, optimizer = model.loss, model.optimizer
     nan = float("nan")
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    # the ids are checked by the caller; the logits, the loss and the gradients' norm are
+    # checked here, so the layers' own NaN and inf checks would only repeat the work
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), \
+            _checks.checked_elsewhere():
         logits = model.forward(x_src, y_tgt[:, :-1], training=True)
         if not training._all_finite([logits]):
             return StepResult(nan, nan, "the logits of the output layer became NaN or inf, so "

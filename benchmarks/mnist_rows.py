@@ -25,6 +25,7 @@ Usage (one BLAS thread, as the other benchmarks)::
 
     python benchmarks/mnist_rows.py                   # 10 epochs, batch 64
     python benchmarks/mnist_rows.py --torch --epochs 10
+    python benchmarks/mnist_rows.py --idx DIR --torch --torch-init --skip-ours
 """
 
 from __future__ import annotations
@@ -119,8 +120,10 @@ def train_ours(model, data, epochs, batch_size):
     return seconds, float(np.mean(model.predict(x_test, batch_size=1000).argmax(axis=1) == y_test))
 
 
-def train_torch(model, data, epochs, batch_size, seed=0):
-    """The same network and settings in torch (logits into F.cross_entropy)."""
+def train_torch(model, data, epochs, batch_size, seed=0, torch_init=False):
+    """The same network and settings in torch (logits into F.cross_entropy). With
+    ``torch_init`` the weights are torch's own defaults for nn.RNN and nn.Linear (uniform
+    in +-1/sqrt(fan), drawn with ``torch.manual_seed(seed)``) instead of the model's."""
     import torch
     import torch.nn.functional as F
 
@@ -130,6 +133,10 @@ def train_torch(model, data, epochs, batch_size, seed=0):
     (x, y), (x_test, y_test) = data
     net = to_torch(model)
     net.steps[-1].activation = "linear"
+    if torch_init:
+        torch.manual_seed(seed)
+        net.steps[0].rnn.reset_parameters()
+        net.steps[-1].linear.reset_parameters()
     net.train()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y).long()
@@ -157,6 +164,10 @@ def main(argv=None):
     ap.add_argument("--idx", default=None, metavar="DIR",
                     help="read MNIST's four IDX files from DIR instead of the cached mnist.npz")
     ap.add_argument("--torch", action="store_true", help="also train the same network in torch")
+    ap.add_argument("--torch-init", action="store_true",
+                    help="with --torch: start torch from its own default weights (as the "
+                         "original PyTorch setup does), not from rnnlesson's")
+    ap.add_argument("--skip-ours", action="store_true", help="with --torch: train torch only")
     args = ap.parse_args(argv)
     path = cached_file(args.cache_dir)
     if args.idx is not None:
@@ -172,12 +183,17 @@ def main(argv=None):
     data = ((x / np.float32(255), y), (x_test / np.float32(255), y_test))  # (N, 28, 28)
     print(f"load average before: {os.getloadavg()[0]:.2f} | {len(x)} training images, "
           f"{args.epochs} epochs, batch {args.batch_size}, Adam 1e-3, SimpleRNN(64)")
-    seconds, acc = train_ours(build(), data, args.epochs, args.batch_size)
-    print(f"rnnlesson: test accuracy {acc:.2%} after {args.epochs} epochs, {seconds:.0f} s")
+    if args.skip_ours and not args.torch:
+        ap.error("--skip-ours needs --torch")
+    if not args.skip_ours:
+        seconds, acc = train_ours(build(), data, args.epochs, args.batch_size)
+        print(f"rnnlesson: test accuracy {acc:.2%} after {args.epochs} epochs, {seconds:.0f} s")
     if args.torch:
-        t_seconds, t_acc = train_torch(build(), data, args.epochs, args.batch_size)
+        t_seconds, t_acc = train_torch(build(), data, args.epochs, args.batch_size,
+                                       torch_init=args.torch_init)
+        ratio = "" if args.skip_ours else f" (time ratio rnnlesson/torch {seconds / t_seconds:.2f})"
         print(f"torch:     test accuracy {t_acc:.2%} after {args.epochs} epochs, "
-              f"{t_seconds:.0f} s (time ratio rnnlesson/torch {seconds / t_seconds:.2f})")
+              f"{t_seconds:.0f} s{ratio}")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 

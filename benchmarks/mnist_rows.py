@@ -169,6 +169,8 @@ def main(argv=None):
                          "original PyTorch setup does), not from rnnlesson's")
     ap.add_argument("--skip-ours", action="store_true", help="with --torch: train torch only")
     args = ap.parse_args(argv)
+    if (args.skip_ours or args.torch_init) and not args.torch:
+        ap.error("--skip-ours and --torch-init go with --torch")
     path = cached_file(args.cache_dir)
     if args.idx is not None:
         (x, y), (x_test, y_test) = load_idx(args.idx)
@@ -183,8 +185,6 @@ def main(argv=None):
     data = ((x / np.float32(255), y), (x_test / np.float32(255), y_test))  # (N, 28, 28)
     print(f"load average before: {os.getloadavg()[0]:.2f} | {len(x)} training images, "
           f"{args.epochs} epochs, batch {args.batch_size}, Adam 1e-3, SimpleRNN(64)")
-    if args.skip_ours and not args.torch:
-        ap.error("--skip-ours needs --torch")
     if not args.skip_ours:
         seconds, acc = train_ours(build(), data, args.epochs, args.batch_size)
         print(f"rnnlesson: test accuracy {acc:.2%} after {args.epochs} epochs, {seconds:.0f} s")

@@ -1,18 +1,23 @@
 """The layers' scratch-buffer helpers: layouts and ownership of what they return."""
 
 import numpy as np
+import pytest
 
-from rnnlesson.layers._buffers import batch_major, time_columns
+from rnnlesson.layers._buffers import _STEPWISE_FROM, batch_major, time_columns
 
 
-def test_batch_major_transposes_a_view_into_a_fresh_array():
+@pytest.mark.parametrize("shape", [(5, 4, 5), (1, 3, 1), (30, 64, 64)],
+                         ids=["small", "ones", "stepwise"])
+def test_batch_major_transposes_a_view_into_a_fresh_array(shape):
+    t, h, n = shape
     rng = np.random.default_rng(0)
-    z = rng.standard_normal((6, 9, 4)).astype(np.float32)  # (T + 1, K, N) as an LSTM keeps it
-    hn = z[1:, :5]                                           # (T, H, N) view with gaps
+    z = rng.standard_normal((t + 1, h + 3, n)).astype(np.float32)  # as an LSTM keeps it
+    hn = z[1:, :h]                                                  # (T, H, N) view
     out = batch_major(hn)
-    assert out.shape == (4, 5, 5) and out.dtype == np.float32
+    assert out.shape == (n, t, h) and out.dtype == np.float32
     np.testing.assert_array_equal(out, hn.transpose(2, 0, 1))
     assert out.flags.c_contiguous and not np.shares_memory(out, z)
+    assert (hn.size >= _STEPWISE_FROM) == (shape == (30, 64, 64))  # both paths are tested
 
 
 def test_time_columns_orders_columns_by_step_then_sequence():

@@ -53,3 +53,10 @@ def test_read_idx_rejects_other_files(script, tmp_path):
 def test_load_idx_names_the_missing_file(script, tmp_path):
     with pytest.raises(SystemExit, match="no train-images-idx3-ubyte"):
         script.load_idx(tmp_path)
+
+
+def test_torch_only_options_need_torch(script, capsys):
+    for option in ("--skip-ours", "--torch-init"):
+        with pytest.raises(SystemExit) as info:
+            script.main(["--idx", "nowhere", option])
+        assert info.value.code == 2 and "go with --torch" in capsys.readouterr().err

@@ -29,7 +29,9 @@ and ours is ``Seq2Seq(V, V, 16, H, peeky=True, reverse_source=True)`` /
   clip, Adam). The table gives medians over rounds and the ratio ours/DLFS2 per round.
 * ``accuracy``: two long-lived processes train one epoch in turn (DLFS2 with its own
   ``Trainer``), then report the exact-match accuracy of greedy answers on the test
-  rows and the seconds the epoch took (training only; evaluation timed apart).
+  rows and the seconds the epoch took (training only; evaluation timed apart). With
+  ``--start dlfs2`` ours starts where DLFS2 starts (its kind of initial weights, the
+  decoder from h and c = 0; ``dlfs2_start``), so that the two learn from alike points.
 * ``generate``: greedy answers for 5,000 test questions; DLFS2 answers one question
   at a time, as its scripts do, and also in one batch (its layers, our loop).
 * ``lesson``: what ours reaches within a time budget at lesson sizes.
@@ -97,7 +99,7 @@ def _dlfs2_path(root):
 
 # ------------------------------------------------------------------------- the two sides
 class Ours:
-    def __init__(self, task, vocab, seed):
+    def __init__(self, task, vocab, seed, start="keras"):
         from rnnlesson.models import Seq2Seq
         from rnnlesson.optimizers import Adam
 
@@ -105,6 +107,8 @@ class Ours:
         self.model = Seq2Seq(vocab, vocab, EMBED, TASKS[task]["units"], reverse_source=True,
                              seed=seed, **kw)
         self.model.compile(Adam(global_clipnorm=CLIP))
+        if start == "dlfs2":
+            dlfs2_start(self.model, np.random.default_rng(seed))
 
     def step(self, x, y):
         from rnnlesson.models.seq2seq_fit import train_step
@@ -178,8 +182,42 @@ class Book:
         return np.array([self.model.generate(xs[[i]], start, length) for i in range(len(x))])
 
 
-def make(impl, task, vocab, seed, root):
-    return Ours(task, vocab, seed) if impl == "ours" else Book(task, vocab, seed, root)
+def make(impl, task, vocab, seed, root, start="keras"):
+    return Ours(task, vocab, seed, start) if impl == "ours" else Book(task, vocab, seed, root)
+
+
+def decoder_from_h_only(model):
+    """Make ``model`` (an LSTM Seq2Seq) start its decoder from the encoder's h and c = 0, as
+    DLFS2's decoders do, on this instance only: c = 0 is then a constant, so no gradient
+    flows back to the encoder's final c."""
+    encode, encoder_backward = model.encode, model.encoder.backward
+
+    def encode_zero_c(x_src, training=False):
+        enc_seq, keys, states = encode(x_src, training)
+        return enc_seq, keys, [states[0], np.zeros_like(states[1])]
+
+    def backward_zero_c(grads):
+        grads = list(grads)
+        grads[2] = np.zeros_like(grads[2])
+        return encoder_backward(grads)
+
+    model.encode, model.encoder.backward = encode_zero_c, backward_zero_c
+
+
+def dlfs2_start(model, rng):
+    """DLFS2's starting point for ``model``: its kind of initial weights (embeddings
+    Gaussian with standard deviation 0.01, every kernel Gaussian with 1/sqrt(fan-in),
+    biases 0, so no forget-gate bias of 1) drawn from ``rng``, and the decoder started
+    from h and c = 0."""
+    model.forward(np.zeros((1, 2), np.int64), np.zeros((1, 2), np.int64))  # builds the layers
+    for name, w in model.params.items():
+        if name.endswith("embeddings"):
+            w[...] = 0.01 * rng.standard_normal(w.shape)
+        elif name.endswith("bias"):
+            w[...] = 0.0
+        else:  # kernels are (fan-in, fan-out)
+            w[...] = rng.standard_normal(w.shape) / np.sqrt(w.shape[0])
+    decoder_from_h_only(model)
 
 
 # ------------------------------------------------------------------------- workers
@@ -200,7 +238,8 @@ def worker_speed(cfg):
 def worker_loop(cfg):
     """Accuracy mode: train one epoch per line read from stdin; answer with one JSON line."""
     (x, y), (xv, yv), vocab, start = load(cfg["task"], cfg["data"], cfg["dlfs2"])
-    side = make(cfg["impl"], cfg["task"], vocab, cfg["seed"], cfg["dlfs2"])
+    side = make(cfg["impl"], cfg["task"], vocab, cfg["seed"], cfg["dlfs2"],
+                cfg.get("start", "keras"))
     if cfg["impl"] == "dlfs2":  # the batched answers are DLFS2's own, row by row
         rows = slice(0, 40)
         assert np.array_equal(side.answers(xv[rows], start, yv.shape[1] - 1),
@@ -277,10 +316,11 @@ def accuracy(args):
     procs = {}
     for impl in ("ours", "dlfs2"):
         cfg = {"task": args.task, "impl": impl, "data": args.data, "dlfs2": args.dlfs2,
-               "seed": args.seed}
+               "seed": args.seed, "start": args.start}
         procs[impl] = _spawn(cfg, "loop", stdin=subprocess.PIPE)
         json.loads(procs[impl].stdout.readline())
-    print(f"# accuracy: {args.task}, seed {args.seed}, data {args.data}; load at start "
+    print(f"# accuracy: {args.task}, seed {args.seed}, data {args.data}, ours from the "
+          f"{args.start} start; load at start "
           f"{load_average()}")
     print("\n| epoch | ours acc | DLFS2 acc | ours s/epoch | DLFS2 s/epoch | ratio | "
           "ours eval s | DLFS2 eval s | load |")
@@ -415,18 +455,7 @@ def parity(args):
         for name, w in zip(names, book.params, strict=True):
             model.params[name][...] = _dlfs2_gates(w) if name in lstm else w
         if zero_c:
-            encode, encoder_backward = model.encode, model.encoder.backward
-
-            def encode_zero_c(x_src, training=False, _encode=encode):
-                enc_seq, keys, states = _encode(x_src, training)
-                return enc_seq, keys, [states[0], np.zeros_like(states[1])]
-
-            def backward_zero_c(grads, _backward=encoder_backward):
-                grads = list(grads)
-                grads[2] = np.zeros_like(grads[2])  # c = 0 is a constant: no gradient
-                return _backward(grads)
-
-            model.encode, model.encoder.backward = encode_zero_c, backward_zero_c
+            decoder_from_h_only(model)
         loss_fn = SparseCategoricalCrossentropy(from_logits=True)
         loss = loss_fn.forward(model.forward(xb, yb[:, :-1], training=True), yb[:, 1:])
         model.backward(loss_fn.backward())
@@ -497,6 +526,9 @@ def main():
     p.add_argument("--steps", type=int, default=0, help="timed steps per round (0: auto)")
     p.add_argument("--epochs", type=int, default=16)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--start", default="keras", choices=["keras", "dlfs2"],
+                   help="accuracy: ours from its own initial weights (keras) or from DLFS2's "
+                        "starting point (its kind of weights, the decoder from h and c = 0)")
     p.add_argument("--seconds", type=float, default=30.0)
     args = p.parse_args()
     if args.data == "dlfs2" and args.mode != "lesson" and not args.dlfs2:

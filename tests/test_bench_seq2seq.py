@@ -1,0 +1,50 @@
+"""benchmarks/bench_seq2seq.py's DLFS2 starting point for our model (``--start dlfs2``)."""
+
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnnlesson.models import Seq2Seq
+
+PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_seq2seq.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    saved = dict(os.environ)  # the script pins BLAS threads in os.environ on import
+    spec = importlib.util.spec_from_file_location("bench_seq2seq", PATH)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    os.environ.clear()
+    os.environ.update(saved)
+    return mod
+
+
+def test_dlfs2_start_sets_weights_and_zeroes_the_decoders_c(bench):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 7, size=(16, 5))
+    y = rng.integers(0, 7, size=(16, 4))
+    model = Seq2Seq(7, 7, 4, 6, attention="dot", seed=0)
+    model.compile("adam")
+    seen = []  # what reaches the encoder's own backward (installed before the start's hook)
+    backward = model.encoder.backward
+    model.encoder.backward = lambda g: (seen.append(g[2]), backward(g))[1]
+    bench.dlfs2_start(model, np.random.default_rng(1))
+    for name, w in model.params.items():
+        if name.endswith("bias"):
+            assert not w.any(), name  # no forget-gate bias of 1
+        elif name.endswith("embeddings"):
+            assert 0.005 < w.std() < 0.015, name
+        else:
+            assert 0.5 < w.std() * np.sqrt(w.shape[0]) < 1.5, name
+    h, c = model.encode(x)[2]
+    assert h.any() and not c.any()
+    # c = 0 is a constant: the encoder's final c gets no gradient from the decoder
+    first = model.train_on_batch(x, y)
+    assert seen and not seen[0].any()
+    for _ in range(20):
+        last = model.train_on_batch(x, y)
+    assert last < first

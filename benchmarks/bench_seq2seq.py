@@ -207,8 +207,8 @@ def decoder_from_h_only(model):
 def dlfs2_start(model, rng):
     """DLFS2's starting point for ``model``: its kind of initial weights (embeddings
     Gaussian with standard deviation 0.01, every kernel Gaussian with 1/sqrt(fan-in),
-    biases 0, so no forget-gate bias of 1) drawn from ``rng``, and the decoder started
-    from h and c = 0."""
+    biases 0, so no forget-gate bias of 1) drawn from ``rng``, and an LSTM decoder
+    started from h and c = 0."""
     model.forward(np.zeros((1, 2), np.int64), np.zeros((1, 2), np.int64))  # builds the layers
     for name, w in model.params.items():
         if name.endswith("embeddings"):
@@ -217,7 +217,8 @@ def dlfs2_start(model, rng):
             w[...] = 0.0
         else:  # kernels are (fan-in, fan-out)
             w[...] = rng.standard_normal(w.shape) / np.sqrt(w.shape[0])
-    decoder_from_h_only(model)
+    if len(model.decoder.state_names) == 2:  # an LSTM: c = 0, as DLFS2's TimeLSTM starts
+        decoder_from_h_only(model)
 
 
 # ------------------------------------------------------------------------- workers

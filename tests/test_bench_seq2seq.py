@@ -48,3 +48,15 @@ def test_dlfs2_start_sets_weights_and_zeroes_the_decoders_c(bench):
     for _ in range(20):
         last = model.train_on_batch(x, y)
     assert last < first
+
+
+def test_dlfs2_start_on_a_gru_model_keeps_its_one_state(bench):
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 7, size=(8, 5))
+    y = rng.integers(0, 7, size=(8, 4))
+    model = Seq2Seq(7, 7, 4, 6, cell="gru", peeky=True, seed=0)
+    model.compile("adam")
+    bench.dlfs2_start(model, np.random.default_rng(1))
+    (h,) = model.encode(x)[2]
+    assert h.any()
+    assert np.isfinite(model.train_on_batch(x, y))

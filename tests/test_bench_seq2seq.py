@@ -1,26 +1,15 @@
 """benchmarks/bench_seq2seq.py's DLFS2 starting point for our model (``--start dlfs2``)."""
 
-import importlib.util
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
+from bench_scripts import load_script
 
 from rnnlesson.models import Seq2Seq
-
-PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_seq2seq.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    saved = dict(os.environ)  # the script pins BLAS threads in os.environ on import
-    spec = importlib.util.spec_from_file_location("bench_seq2seq", PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    os.environ.clear()
-    os.environ.update(saved)
-    return mod
+    return load_script("bench_seq2seq")
 
 
 def test_dlfs2_start_sets_weights_and_zeroes_the_decoders_c(bench):

@@ -1,21 +1,14 @@
 """benchmarks/lm_improvements.py: the four models, a tiny run, and the offline message."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from bench_scripts import load_script
 
 from rnnlesson.layers import Dropout, TiedDense
-
-PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "lm_improvements.py"
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("lm_improvements", PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("lm_improvements")
 
 
 def test_each_variant_adds_one_change(script):

@@ -1,25 +1,15 @@
 """benchmarks/mnist_rows.py: reading MNIST's original IDX files, and refusing wrong ones."""
 
 import gzip
-import importlib.util
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "mnist_rows.py"
+from bench_scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def script():
-    saved = dict(os.environ)  # the script pins BLAS threads in os.environ on import
-    spec = importlib.util.spec_from_file_location("mnist_rows", PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    os.environ.clear()
-    os.environ.update(saved)
-    return mod
+    return load_script("mnist_rows")
 
 
 def idx_bytes(a: np.ndarray) -> bytes:

@@ -100,6 +100,9 @@ class Recurrent(Layer):
     state_names: tuple[str, ...] = ("h",)
     #: gate blocks of H columns in the weights (1 SimpleRNN, 4 LSTM, 3 GRU)
     blocks = 1
+    #: does ``_backward_seq`` read dseq as (T, N, H) memory (SimpleRNN), so that a padding
+    #: mask's gradients are best laid out that way (see ``Spans.output_grads``)?
+    time_major_dseq = False
     _config_keys = ("units", "return_sequences", "return_state", "go_backwards", "stateful",
                     "dropout", "recurrent_dropout", "zero_output_for_mask")
     supports_masking = True

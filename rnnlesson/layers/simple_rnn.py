@@ -103,6 +103,7 @@ class SimpleRNN(Recurrent):
       Everything returned (outputs, dL/dX, state gradients) is a fresh array.
     """
 
+    time_major_dseq = True
     _config_keys = ("units", "activation", "return_sequences", "return_state", "go_backwards",
                     "stateful", "dropout", "recurrent_dropout", "zero_output_for_mask")
 
@@ -220,10 +221,13 @@ class SimpleRNN(Recurrent):
         multiply, matmul, add, dot = np.multiply, np.matmul, np.add, np.dot
         dseq_t = None
         if dseq is not None:
-            # time-major copy: adding a contiguous (N, H) block each step is about twice as
-            # fast as adding the strided slice dseq[:, t] (rows T*H apart)
-            dseq_t = workspace(self, "dseq", (t_len, n, h), dt)
-            np.copyto(dseq_t, dseq.transpose(1, 0, 2))
+            # time-major: adding a contiguous (N, H) block each step is about twice as fast
+            # as adding the strided slice dseq[:, t] (rows T*H apart); a padding mask's
+            # gradients come time-major already (only read here)
+            dseq_t = dseq.transpose(1, 0, 2)
+            if not (dseq_t.flags.c_contiguous and dseq_t.dtype == dt):
+                dseq_t = workspace(self, "dseq", (t_len, n, h), dt)
+                np.copyto(dseq_t, dseq.transpose(1, 0, 2))
         if keep is not None:
             # a masked step: dL/dz_t = 0 (the factor is zeroed) and dL/dh_{t-1} = dL/dh_t
             multiply(fac, keep.T[:, :, None], fac)

@@ -55,10 +55,15 @@ def _take_steps(layer, name, a, steps, zero=None, out=None):
             rows = workspace(layer, name, (n * t, h), a.dtype)
             np.copyto(rows.reshape(a.shape), a)
         index = steps + np.arange(0, n * t, t)[:, None]
+    # mode="clip": every index is in range by construction, and the default "raise" makes
+    # np.take gather into a temporary before it writes ``out`` (twice the time)
     if out is None:
-        out = np.take(rows, index.ravel(), axis=0).reshape(n, t, h)
-    else:
-        np.take(rows, index.ravel(), axis=0, out=out.reshape(n * t, h))
+        out = np.take(rows, index.ravel(), axis=0, mode="clip").reshape(n, t, h)
+    elif out.flags.c_contiguous:
+        np.take(rows, index.ravel(), axis=0, out=out.reshape(n * t, h), mode="clip")
+    else:  # ``out`` is the (N, T, H) view of a time-major (T, N, H) array
+        np.take(rows, index.T.ravel(), axis=0, out=out.transpose(1, 0, 2).reshape(t * n, h),
+                mode="clip")
     if zero is not None:
         out[zero] = 0
     return out
@@ -68,13 +73,13 @@ class Spans:
     """The runs of a mask ``keep`` (N, T): use :meth:`of`, which gives None for masks with
     holes. ``start`` (N,) first kept step, ``length`` (N,) kept steps (0 for none)."""
 
-    def __init__(self, start, length, t, zero_output):
+    def __init__(self, start, length, t, zero_output, pos=None):
         self.start, self.length, self.t = start, length, t
         self.n = start.shape[0]
         self.end = start + length
         self.zero_output = zero_output
         self.rolled = bool(start.any())
-        self.pos = np.arange(t)
+        self.pos = np.arange(t) if pos is None else pos
         self.empty = None if length.all() else length == 0  # sequences with no kept step
         # does the output at the last position show the final state (else it is zero)?
         last = length > 0
@@ -88,11 +93,14 @@ class Spans:
         kept again)."""
         t = keep.shape[1]
         length = np.count_nonzero(keep, axis=1)
+        pos = np.arange(t)
+        if np.array_equal(keep, pos < length[:, None]):  # post-padding, the common case
+            return cls(np.zeros_like(length), length, t, zero_output, pos)
         start = keep.argmax(axis=1)  # 0 for a sequence with no kept step
-        rel = np.arange(t) - start[:, None]
+        rel = pos - start[:, None]
         if not (keep == (rel >= 0) & (rel < length[:, None])).all():
             return None
-        return cls(start, length, t, zero_output)
+        return cls(start, length, t, zero_output, pos)
 
     def roll(self, a, layer):
         """a (N, T, D) in input order -> rotated so that every run starts at step 0 (a work
@@ -140,9 +148,14 @@ class Spans:
     def output_grads(self, dout, layer):
         """The adjoint of :meth:`outputs`: dout (N, T, H) in input order (or None: zero) ->
         dL/d(rotated seq) (N, T, H), the gradients of the repeated outputs summed at the
-        run's last step (a work array of ``layer``)."""
+        run's last step (a work array of ``layer``; the (N, T, H) view of a time-major one
+        when ``layer.time_major_dseq``)."""
         n, t = self.n, self.t
-        ds = workspace(layer, "span_dseq", (n, t, layer.units), layer.dtype)
+        if layer.time_major_dseq:  # the layer's backward reads (T, N, H) memory as it is
+            ds = workspace(layer, "span_dseq", (t, n, layer.units), layer.dtype)
+            ds = ds.transpose(1, 0, 2)
+        else:
+            ds = workspace(layer, "span_dseq", (n, t, layer.units), layer.dtype)
         if dout is None:
             ds.fill(0)
             return ds

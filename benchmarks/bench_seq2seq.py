@@ -10,6 +10,7 @@ both see the same machine. The modes::
     python benchmarks/bench_seq2seq.py accuracy --dlfs2 PATH --task dates --epochs 4
     python benchmarks/bench_seq2seq.py generate --dlfs2 PATH           # 5,000 greedy answers
     python benchmarks/bench_seq2seq.py lesson --seconds 30             # ours alone, small sizes
+    python benchmarks/bench_seq2seq.py starts --seed 0                 # lesson 08 from each start
     python benchmarks/bench_seq2seq.py floor --dlfs2 PATH              # the products alone
     python benchmarks/bench_seq2seq.py parity --dlfs2 PATH             # same weights, same grads?
 
@@ -35,6 +36,8 @@ and ours is ``Seq2Seq(V, V, 16, H, peeky=True, reverse_source=True)`` /
 * ``generate``: greedy answers for 5,000 test questions; DLFS2 answers one question
   at a time, as its scripts do, and also in one batch (its layers, our loop).
 * ``lesson``: what ours reaches within a time budget at lesson sizes.
+* ``starts``: lesson 08's own training runs (its sizes and learning rates), ours from
+  its own start and from DLFS2's, the held-out accuracy after every epoch.
 * ``floor``: the matrix products alone of one of our steps (the same arithmetic as
   DLFS2's), at this machine's rates, against DLFS2's whole step: no implementation of
   these models can take less than the products.
@@ -507,6 +510,45 @@ def lesson(args):
     print(f"\nload at end {load_average()}")
 
 
+#: lesson 08's training runs, with the notebook's settings: task, training questions (the
+#: next 1,000 held out), H, learning rate, epochs, name, options
+LESSON_08 = [
+    ("addition", 20000, 64, 0.01, 4, "plain", {}),
+    ("addition", 20000, 64, 0.01, 4, "reversed", {"reverse_source": True}),
+    ("addition", 20000, 64, 0.01, 4, "peeky + reversed",
+     {"peeky": True, "reverse_source": True}),
+    ("dates", 10000, 64, 0.02, 3, "dot", {"attention": "dot", "reverse_source": True}),
+    ("dates", 10000, 64, 0.02, 3, "additive", {"attention": "additive", "reverse_source": True}),
+]
+
+
+def starts(args):
+    """Lesson 08's own runs from each starting point: ours as shipped (Keras's initial
+    weights, the decoder from h and c) and DLFS2's (``dlfs2_start``), same seed."""
+    from rnnlesson import datasets
+    from rnnlesson.models import Seq2Seq
+    from rnnlesson.optimizers import Adam
+
+    print(f"# lesson 08's runs from each start, seed {args.seed}; load at start "
+          f"{load_average()}")
+    print("\n| task | model | start | held-out exact match, epoch 1, 2, ... | last val loss |")
+    print("|---|---|---|---|---:|")
+    for task, n, units, rate, epochs, name, kw in LESSON_08:
+        gen = (datasets.addition if task == "addition" else datasets.dates)(n + 1000, seed=0)
+        x, y = gen.encode()
+        for start in ("keras", "dlfs2"):
+            model = Seq2Seq(gen.vocab, gen.vocab, EMBED, units, seed=args.seed, **kw)
+            model.compile(Adam(learning_rate=rate, global_clipnorm=CLIP))
+            if start == "dlfs2":
+                dlfs2_start(model, np.random.default_rng(args.seed))
+            hist = model.fit(x[:n], y[:n], batch_size=BATCH, epochs=epochs,
+                             validation_data=(x[n:], y[n:]), verbose=0).history
+            accs = " / ".join(f"{a:.3f}" for a in hist["val_accuracy"])
+            print(f"| {task} | {name} | {start} | {accs} | {hist['val_loss'][-1]:.3f} |",
+                  flush=True)
+    print(f"\nload at end {load_average()}")
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "_worker":
         mode, cfg = sys.argv[2], json.loads(sys.argv[3])
@@ -517,8 +559,8 @@ def main():
             print(json.dumps(result))
         return
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("mode", choices=["speed", "accuracy", "generate", "lesson", "floor",
-                                  "parity"])
+    p.add_argument("mode", choices=["speed", "accuracy", "generate", "lesson", "starts",
+                                  "floor", "parity"])
     p.add_argument("--dlfs2", help="root of DLFS2's code (common/, ch07/, ch08/, dataset/)")
     p.add_argument("--tasks", default="addition,dates")
     p.add_argument("--task", default="addition", choices=list(TASKS))
@@ -532,10 +574,10 @@ def main():
                         "starting point (its kind of weights, the decoder from h and c = 0)")
     p.add_argument("--seconds", type=float, default=30.0)
     args = p.parse_args()
-    if args.data == "dlfs2" and args.mode != "lesson" and not args.dlfs2:
+    if args.data == "dlfs2" and args.mode not in ("lesson", "starts") and not args.dlfs2:
         p.error("--dlfs2 PATH is needed (or --data ours for our generated data)")
     modes = {"speed": speed, "accuracy": accuracy, "generate": generate, "lesson": lesson,
-             "floor": floor, "parity": parity}
+             "starts": starts, "floor": floor, "parity": parity}
     modes[args.mode](args)
 
 

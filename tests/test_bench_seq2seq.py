@@ -49,3 +49,21 @@ def test_dlfs2_start_on_a_gru_model_keeps_its_one_state(bench):
     (h,) = model.encode(x)[2]
     assert h.any()
     assert np.isfinite(model.train_on_batch(x, y))
+
+
+def test_starts_runs_lesson_08s_runs_from_both_starts(bench, monkeypatch, capsys):
+    import argparse
+
+    monkeypatch.setattr(bench, "LESSON_08", [
+        ("addition", 200, 8, 0.01, 2, "peeky + reversed", {"peeky": True, "reverse_source": True}),
+        ("dates", 100, 8, 0.02, 1, "dot", {"attention": "dot"}),
+    ])
+    bench.starts(argparse.Namespace(seed=3))
+    rows = [line.split("|")[1:-1] for line in capsys.readouterr().out.splitlines()
+            if line.startswith("| addition") or line.startswith("| dates")]
+    assert [(r[0].strip(), r[2].strip()) for r in rows] == [
+        ("addition", "keras"), ("addition", "dlfs2"), ("dates", "keras"), ("dates", "dlfs2")]
+    assert [len(r[3].split("/")) for r in rows] == [2, 2, 1, 1]  # one accuracy per epoch
+    # the two starts are different networks: their losses after the same training differ
+    loss = [float(r[4]) for r in rows]
+    assert loss[0] != loss[1] and loss[2] != loss[3]

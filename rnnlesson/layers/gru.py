@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _checks
-from ._buffers import batch_major, time_columns, workspace
+from ._buffers import batch_major, time_columns, transposed, workspace
 from .masking import skipped_columns
 from .recurrent import Recurrent
 
@@ -147,11 +147,11 @@ class GRU(Recurrent):
         Z[:t_len, h + 1:] = x.transpose(1, 2, 0)
         Z[t_len, h + 1:] = 0
         if 2 * d <= h:  # narrow inputs: x_t rides along in each step's product
-            MT, XP = np.ascontiguousarray(M.T), None
+            MT, XP = transposed(M), None
         else:  # wide inputs: their part of every step in one batched product before the loop
-            MT = np.ascontiguousarray(M[:h + 1, :o + 2 * h].T)  # [h; 1] -> the first blocks
+            MT = transposed(M[:h + 1, :o + 2 * h])  # [h; 1] -> the first blocks
             XP = workspace(self, "XP", (t_len, 3 * h, n), dt)   # [-x W_r; -x W_z; x W_h + b]
-            np.matmul(np.ascontiguousarray(M[h + 1:, o:].T), Z[:t_len, h + 1:], XP)
+            np.matmul(transposed(M[h + 1:, o:]), Z[:t_len, h + 1:], XP)
             XP[:, 2 * h:] += M[h, o + 2 * h:, None]
         P = workspace(self, "P", (t_len, o + 3 * h, n), dt)  # pre-activations, then r, z
         HH = workspace(self, "HH", (t_len, h, n), dt)        # candidate hh of every step
@@ -187,7 +187,7 @@ class GRU(Recurrent):
                         mul(zg, dd, tmp)        # z (h_{t-1} - hh)
                         add(hh, tmp, hn)        # h_t = z h_{t-1} + (1 - z) hh
                 else:
-                    UhT = np.ascontiguousarray(Uh.T)
+                    UhT = transposed(Uh)
                     RHp = workspace(self, "RHp", (t_len, h, n), dt)  # r * h_{t-1} of every step
                     for zt, p, xrz, rz, r, zg, xh, rhp, hh, dd, hp, hn in zip(
                             Zin, Pout, XRZ, RZ, R, Zg, XH, RHp, HH, Dd, Hp, Hn, strict=True):
@@ -241,7 +241,7 @@ class GRU(Recurrent):
                     if cw is not None:
                         copyto(hn, hp, where=cw)  # masked columns keep h_{t-1}
             else:
-                UhT = np.ascontiguousarray(Uh.T)
+                UhT = transposed(Uh)
                 RHp = workspace(self, "RHp", (t_len, h, n), dt)  # r * h_{t-1} of every step
                 for zt, p, xrz, rz, r, zg, xh, rhp, hh, dd, hp, hn, cw in zip(
                         Zin, Pout, XRZ, RZ, R, Zg, XH, RHp, HH, Dd, Hp, Hn, carry, strict=True):

@@ -28,7 +28,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .. import _checks
-from ._buffers import batch_major, time_columns, workspace
+from ._buffers import batch_major, time_columns, transposed, workspace
 from .masking import skipped_columns
 from .recurrent import Recurrent
 
@@ -235,7 +235,7 @@ class LSTM(Recurrent):
         self._pack(prm["bias"], Wc[H + D], -1.0)
         # (4H, K) for the per-step product: row-major is the faster operand for a matrix
         # product (3% at N=64, H=256), the transposed view for a matrix-vector one (N=1)
-        WT = Wc.T if N == 1 else np.ascontiguousarray(Wc.T)
+        WT = Wc.T if N == 1 else transposed(Wc)
         Z = buf("Z", (T + 1, K, N), reuse)  # Z[t] = [h_{t-1}; x_t; 1]; Z[T][:H] = h_T
         Z[0, :H] = h0.T
         Z[:T, H:H + D] = x.transpose(1, 2, 0)

@@ -41,7 +41,7 @@ class _ForwardStep:
     piece of memory. ``slots`` keeps the attribute reads of the time loop cheap.
     """
 
-    z: np.ndarray        # (4H, N) the gate block: [-z_i; -z_f; -z_o; z_c], then the gates in place
+    z: np.ndarray        # (4H, N) the gate block: [z_i/2; z_f/2; z_o/2; z_c], then the gates
     sig: np.ndarray      # (3H, N) its sigmoid rows i, f, o
     g: np.ndarray        # (H, N) its candidate rows: z_c, then c~ = tanh(z_c)
     i: np.ndarray        # (H, N) input gate
@@ -122,10 +122,12 @@ class LSTM(Recurrent):
 
     * Gate block re-ordered inside: the weights are copied each call into the order
       i, f, o, c~, so the three sigmoid gates sit side by side, and their columns are
-      negated: one ``exp`` over the sigmoid rows gives exp(-z), and two more passes
-      (+1, 1/.) turn it into sigmoid(z) = 1 / (1 + exp(-z)) in place (float32 ``exp``
-      costs about half of ``tanh`` per element; exp(-z) = inf for very negative z gives
-      exactly 0). One ``tanh`` gives c~.
+      halved (exact in binary): one ``tanh`` over the whole block gives c~ and
+      tanh(z/2) for the gates, and two passes over the sigmoid rows turn that into
+      sigmoid(z) = 1/2 + tanh(z/2)/2. That is 20% quicker than exp(-z), +1 and 1/. over
+      the sigmoid rows and a ``tanh`` for c~ (AMD EPYC and Intel Xeon, float32, at
+      every size from (4H, N) = (128, 32) to (1024, 128)); both are accurate to a few
+      units of float32 rounding.
     * Transposed, time-major buffers: step t's gate block is stored as (4H, N) and the
       states as (H, N), so each gate is one contiguous (H, N) block and every
       elementwise operation is one pass over contiguous memory (an (N, H) column slice
@@ -229,10 +231,10 @@ class LSTM(Recurrent):
         TC = buf("TC", (T, H, N), reuse)    # tanh(c_t)
         C[0] = c0.T
         K = H + D + 1
-        Wc = np.empty((K, H4), dt)         # [U; W; b], internal order, sigmoid columns * -1
-        self._pack(prm["recurrent_kernel"], Wc[:H], -1.0)
-        self._pack(prm["kernel"], Wc[H:H + D], -1.0)
-        self._pack(prm["bias"], Wc[H + D], -1.0)
+        Wc = np.empty((K, H4), dt)         # [U; W; b], internal order, sigmoid columns / 2
+        self._pack(prm["recurrent_kernel"], Wc[:H], 0.5)
+        self._pack(prm["kernel"], Wc[H:H + D], 0.5)
+        self._pack(prm["bias"], Wc[H + D], 0.5)
         # (4H, K) for the per-step product: row-major is the faster operand for a matrix
         # product (3% at N=64, H=256), the transposed view for a matrix-vector one (N=1)
         WT = Wc.T if N == 1 else transposed(Wc)
@@ -243,7 +245,7 @@ class LSTM(Recurrent):
         Z[T, H:H + D] = 0.0
         Hnext = Z[1:, :H]
         tmpH = np.empty((H, N), dt)
-        mm, add, mul, div, exp, tanh = np.matmul, np.add, np.multiply, np.divide, np.exp, np.tanh
+        mm, add, mul, tanh = np.matmul, np.add, np.multiply, np.tanh
 
         def make_steps():  # each argument: one block per step, t = 0 ... T-1
             return _per_step(_ForwardStep, z=A, sig=A[:, :H3], g=A[:, H3:], i=A[:, :H],
@@ -254,21 +256,20 @@ class LSTM(Recurrent):
         if keep is not None:
             self._masked_loop(steps, WT, Z[:T, :H], tmpH, keep)
             return {"A": A, "C": C, "TC": TC, "Hnext": Hnext, "Z": Z, "keep": keep}
-        with np.errstate(over="ignore"):  # exp(-z) = inf for z < -88 (float32) gives s = 0
-            for s in steps:
-                mm(WT, s.inputs, s.z)   # [-z_i; -z_f; -z_o; z_c] = [U; W; b]^T [h_prev; x_t; 1]
-                sig = s.sig
-                exp(sig, sig)           # sigmoid(z) = 1 / (1 + exp(-z)) for i, f, o
-                add(sig, 1.0, sig)
-                div(1.0, sig, sig)
-                g, c = s.g, s.c
-                tanh(g, g)              # c~ = tanh(z_c)
-                mul(s.f, s.c_prev, c)   # c = f * c_prev + i * c~
-                mul(s.i, g, tmpH)
-                add(c, tmpH, c)
-                tc = s.tanh_c
-                tanh(c, tc)
-                mul(s.o, tc, s.h)       # h = o * tanh(c)
+        for s in steps:
+            z = s.z
+            mm(WT, s.inputs, z)     # [z_i/2; z_f/2; z_o/2; z_c] = [U; W; b]^T [h_prev; x_t; 1]
+            tanh(z, z)              # c~ = tanh(z_c), and tanh(z/2) for i, f, o
+            sig = s.sig
+            mul(sig, 0.5, sig)      # sigmoid(z) = 1/2 + tanh(z/2)/2
+            add(sig, 0.5, sig)
+            g, c = s.g, s.c
+            mul(s.f, s.c_prev, c)   # c = f * c_prev + i * c~
+            mul(s.i, g, tmpH)
+            add(c, tmpH, c)
+            tc = s.tanh_c
+            tanh(c, tc)
+            mul(s.o, tc, s.h)       # h = o * tanh(c)
         return {"A": A, "C": C, "TC": TC, "Hnext": Hnext, "Z": Z, "keep": None}
 
     def _states_at(self, steps):
@@ -284,31 +285,29 @@ class LSTM(Recurrent):
         gates then also make backward carry dL/dc through those columns (dc_{t-1} = dc f)
         with zero gate gradients (s (1 - s) = 0 at s = 0 and 1)."""
         H = self.units
-        mm, add, mul, div, exp, tanh = np.matmul, np.add, np.multiply, np.divide, np.exp, np.tanh
-        copyto = np.copyto
+        mm, add, mul, tanh, copyto = np.matmul, np.add, np.multiply, np.tanh, np.copyto
         n = keep.shape[0]
         if_skip = np.repeat(np.array([[0.0], [1.0]], self.dtype), H, axis=0)  # i = 0, f = 1
         if_skip = np.ascontiguousarray(np.broadcast_to(if_skip, (2 * H, n)))
         carry = skipped_columns(keep, 2 * H)  # (2H, N) blocks; their first H rows for h
-        with np.errstate(over="ignore"):
-            for s, hp, c in zip(steps, h_prev, carry, strict=True):
-                mm(WT, s.inputs, s.z)
-                sig = s.sig
-                exp(sig, sig)
-                add(sig, 1.0, sig)
-                div(1.0, sig, sig)
-                if c is not None:
-                    copyto(sig[:2 * H], if_skip, where=c)  # masked columns: i = 0, f = 1
-                g, cc = s.g, s.c
-                tanh(g, g)
-                mul(s.f, s.c_prev, cc)
-                mul(s.i, g, tmpH)
-                add(cc, tmpH, cc)
-                tc = s.tanh_c
-                tanh(cc, tc)
-                mul(s.o, tc, s.h)
-                if c is not None:
-                    copyto(s.h, hp, where=c[:H])       # masked columns keep h_{t-1}
+        for s, hp, c in zip(steps, h_prev, carry, strict=True):
+            z = s.z
+            mm(WT, s.inputs, z)
+            tanh(z, z)
+            sig = s.sig
+            mul(sig, 0.5, sig)
+            add(sig, 0.5, sig)
+            if c is not None:
+                copyto(sig[:2 * H], if_skip, where=c)  # masked columns: i = 0, f = 1
+            g, cc = s.g, s.c
+            mul(s.f, s.c_prev, cc)
+            mul(s.i, g, tmpH)
+            add(cc, tmpH, cc)
+            tc = s.tanh_c
+            tanh(cc, tc)
+            mul(s.o, tc, s.h)
+            if c is not None:
+                copyto(s.h, hp, where=c[:H])       # masked columns keep h_{t-1}
 
     def _forward_seq(self, x, states, keep, copy=True):
         cache = self._run(x, states[0], states[1], keep=keep)

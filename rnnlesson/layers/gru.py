@@ -63,11 +63,12 @@ class GRU(Recurrent):
       gate is one contiguous (H, N) block and every elementwise operation runs over
       contiguous memory (an (N, H) column slice of an (N, 4H) row-major block is N
       separate rows, about 3x slower per operation at N = 32).
-    * The gates r and z sit next to each other, so both sigmoids are one ``exp`` over a
-      contiguous (2H, N) block plus two passes: sigmoid(a) = 1 / (1 + exp(-a)), with the
-      sign folded into working copies of the weights (negation is exact). float32
-      ``exp`` costs about half of ``tanh`` per element here, float64 ``exp`` about a
-      third; exp(-a) = inf for very negative a gives exactly 0.
+    * The gates r and z sit next to each other, so both sigmoids are one ``tanh`` over a
+      contiguous (2H, N) block plus two passes: sigmoid(a) = 1/2 + tanh(a/2)/2, with the
+      halving folded into working copies of the weights (exact in binary). On an AMD
+      EPYC the pair of sigmoids alone is 20-35% quicker this way than as 1 / (1 + exp(-a))
+      (float32 ``tanh`` is the faster function there; a whole training step changed
+      within noise), and it never overflows. The LSTM does the same.
     * ``Z[t] = [h_{t-1}; 1; x_t]`` (T+1, K, N): each step writes h_t where the next
       step's product and the backward pass read it. Narrow inputs (2D <= H) ride along:
       one product ``Mᵀ Z[t]`` per step gives every pre-activation, biases included.
@@ -126,21 +127,21 @@ class GRU(Recurrent):
         (Wz, Wr, Wh), (Uz, Ur, Uh), b = self._blocks()
         k = h + 1 + d
         o = h if ra else 0  # first row of the r block in P
-        # P_t = Mᵀ [h_{t-1}; 1; x_t], blocks of H rows (the sigmoid blocks negated):
-        #   reset_after: [h U_h + b_rh; -pre_r; -pre_z; x W_h + b_ih]
-        #   otherwise:   [-pre_r; -pre_z; x W_h + b_h]
+        # P_t = Mᵀ [h_{t-1}; 1; x_t], blocks of H rows (the sigmoid blocks halved):
+        #   reset_after: [h U_h + b_rh; pre_r/2; pre_z/2; x W_h + b_ih]
+        #   otherwise:   [pre_r/2; pre_z/2; x W_h + b_h]
         M = np.zeros((k, o + 3 * h), dt)
-        M[:h, o:o + h], M[:h, o + h:o + 2 * h] = -Ur, -Uz
-        M[h + 1:, o:o + h], M[h + 1:, o + h:o + 2 * h] = -Wr, -Wz
+        M[:h, o:o + h], M[:h, o + h:o + 2 * h] = 0.5 * Ur, 0.5 * Uz
+        M[h + 1:, o:o + h], M[h + 1:, o + h:o + 2 * h] = 0.5 * Wr, 0.5 * Wz
         M[h + 1:, o + 2 * h:] = Wh
         if ra:
             M[:h, :h] = Uh
             M[h, :h] = b[1, 2 * h:]                             # b_rh
-            M[h, h:2 * h] = -(b[0, h:2 * h] + b[1, h:2 * h])    # r: input + recurrent bias
-            M[h, 2 * h:3 * h] = -(b[0, :h] + b[1, :h])          # z
+            M[h, h:2 * h] = 0.5 * (b[0, h:2 * h] + b[1, h:2 * h])  # r: input + recurrent bias
+            M[h, 2 * h:3 * h] = 0.5 * (b[0, :h] + b[1, :h])       # z
             M[h, 3 * h:] = b[0, 2 * h:]                         # b_ih
         else:
-            M[h, :h], M[h, h:2 * h], M[h, 2 * h:] = -b[h:2 * h], -b[:h], b[2 * h:]
+            M[h, :h], M[h, h:2 * h], M[h, 2 * h:] = 0.5 * b[h:2 * h], 0.5 * b[:h], b[2 * h:]
         Z = workspace(self, "Z", (t_len + 1, k, n), dt)  # Z[t] = [h_{t-1}; 1; x_t]
         Z[0, :h] = states[0].T
         Z[:, h] = 1
@@ -150,7 +151,7 @@ class GRU(Recurrent):
             MT, XP = transposed(M), None
         else:  # wide inputs: their part of every step in one batched product before the loop
             MT = transposed(M[:h + 1, :o + 2 * h])  # [h; 1] -> the first blocks
-            XP = workspace(self, "XP", (t_len, 3 * h, n), dt)   # [-x W_r; -x W_z; x W_h + b]
+            XP = workspace(self, "XP", (t_len, 3 * h, n), dt)   # [x W_r/2; x W_z/2; x W_h + b]
             np.matmul(transposed(M[h + 1:, o:]), Z[:t_len, h + 1:], XP)
             XP[:, 2 * h:] += M[h, o + 2 * h:, None]
         P = workspace(self, "P", (t_len, o + 3 * h, n), dt)  # pre-activations, then r, z
@@ -158,7 +159,7 @@ class GRU(Recurrent):
         Dd = workspace(self, "Dd", (t_len, h, n), dt)        # h_{t-1} - hh of every step
         tmp = workspace(self, "tmp", (h, n), dt)
         dot, add, mul, sub = np.dot, np.add, np.multiply, np.subtract
-        exp, divide, tanh = np.exp, np.divide, np.tanh
+        tanh = np.tanh
         Hp, Hn = Z[:-1, :h], Z[1:, :h]
         RZ, R, Zg = P[:, o:o + 2 * h], P[:, o:o + h], P[:, o + h:o + 2 * h]
         if XP is None:
@@ -170,40 +171,39 @@ class GRU(Recurrent):
             RHp = self._masked_loop(MT, Zin, Pout, XRZ, RZ, R, Zg, XH, HH, Dd, Hp, Hn, P, tmp,
                                     keep)
         else:
-            with np.errstate(over="ignore"):  # exp(-a) = inf for a < -88 (float32) gives a gate 0
-                if ra:
-                    for zt, p, xrz, rz, r, zg, rh, xh, hh, dd, hp, hn in zip(
-                            Zin, Pout, XRZ, RZ, R, Zg, P[:, :h], XH, HH, Dd, Hp, Hn, strict=True):
-                        dot(MT, zt, p)          # the step's pre-activations (wide inputs: 3 blocks)
-                        if xrz is not None:
-                            add(rz, xrz, rz)    # + the input part (wide inputs)
-                        exp(rz, rz)             # exp(-a) for a = [pre_r; pre_z] ...
-                        add(rz, 1.0, rz)
-                        divide(1.0, rz, rz)     # ... and [r; z] = 1 / (1 + exp(-a))
-                        mul(r, rh, tmp)         # r * (h U_h + b_rh)
-                        add(tmp, xh, tmp)       # + x W_h + b_ih
-                        tanh(tmp, hh)           # hh
-                        sub(hp, hh, dd)         # h_{t-1} - hh
-                        mul(zg, dd, tmp)        # z (h_{t-1} - hh)
-                        add(hh, tmp, hn)        # h_t = z h_{t-1} + (1 - z) hh
-                else:
-                    UhT = transposed(Uh)
-                    RHp = workspace(self, "RHp", (t_len, h, n), dt)  # r * h_{t-1} of every step
-                    for zt, p, xrz, rz, r, zg, xh, rhp, hh, dd, hp, hn in zip(
-                            Zin, Pout, XRZ, RZ, R, Zg, XH, RHp, HH, Dd, Hp, Hn, strict=True):
-                        dot(MT, zt, p)
-                        if xrz is not None:
-                            add(rz, xrz, rz)
-                        exp(rz, rz)
-                        add(rz, 1.0, rz)
-                        divide(1.0, rz, rz)     # [r; z]
-                        mul(r, hp, rhp)         # r * h_{t-1}
-                        dot(UhT, rhp, tmp)      # (r * h_{t-1}) U_h, transposed
-                        add(tmp, xh, tmp)       # + x W_h + b_h
-                        tanh(tmp, hh)
-                        sub(hp, hh, dd)
-                        mul(zg, dd, tmp)
-                        add(hh, tmp, hn)
+            if ra:
+                for zt, p, xrz, rz, r, zg, rh, xh, hh, dd, hp, hn in zip(
+                        Zin, Pout, XRZ, RZ, R, Zg, P[:, :h], XH, HH, Dd, Hp, Hn, strict=True):
+                    dot(MT, zt, p)          # the step's pre-activations (wide inputs: 3 blocks)
+                    if xrz is not None:
+                        add(rz, xrz, rz)    # + the input part (wide inputs)
+                    tanh(rz, rz)            # tanh(a/2) for a = [pre_r; pre_z] ...
+                    mul(rz, 0.5, rz)
+                    add(rz, 0.5, rz)        # ... and [r; z] = 1/2 + tanh(a/2)/2
+                    mul(r, rh, tmp)         # r * (h U_h + b_rh)
+                    add(tmp, xh, tmp)       # + x W_h + b_ih
+                    tanh(tmp, hh)           # hh
+                    sub(hp, hh, dd)         # h_{t-1} - hh
+                    mul(zg, dd, tmp)        # z (h_{t-1} - hh)
+                    add(hh, tmp, hn)        # h_t = z h_{t-1} + (1 - z) hh
+            else:
+                UhT = transposed(Uh)
+                RHp = workspace(self, "RHp", (t_len, h, n), dt)  # r * h_{t-1} of every step
+                for zt, p, xrz, rz, r, zg, xh, rhp, hh, dd, hp, hn in zip(
+                        Zin, Pout, XRZ, RZ, R, Zg, XH, RHp, HH, Dd, Hp, Hn, strict=True):
+                    dot(MT, zt, p)
+                    if xrz is not None:
+                        add(rz, xrz, rz)
+                    tanh(rz, rz)            # tanh(a/2) for a = [pre_r; pre_z] ...
+                    mul(rz, 0.5, rz)
+                    add(rz, 0.5, rz)        # ... and [r; z] = 1/2 + tanh(a/2)/2
+                    mul(r, hp, rhp)         # r * h_{t-1}
+                    dot(UhT, rhp, tmp)      # (r * h_{t-1}) U_h, transposed
+                    add(tmp, xh, tmp)       # + x W_h + b_h
+                    tanh(tmp, hh)
+                    sub(hp, hh, dd)
+                    mul(zg, dd, tmp)
+                    add(hh, tmp, hn)
         self._seq = {"Z": Z, "P": P, "HH": HH, "D": Dd, "RH": RHp, "n": n, "t": t_len, "d": d,
                      "keep": keep}
         # (N, T, H): a fresh copy, or a view of the workspace only when asked
@@ -218,48 +218,47 @@ class GRU(Recurrent):
         dt, ra = self.dtype, self.reset_after
         Uh = self.params["recurrent_kernel"][:, 2 * h:]
         dot, add, mul, sub = np.dot, np.add, np.multiply, np.subtract
-        exp, divide, tanh, copyto = np.exp, np.divide, np.tanh, np.copyto
+        tanh, copyto = np.tanh, np.copyto
         carry = skipped_columns(keep, h)  # None at steps where no sequence is skipped
         RHp = None
-        with np.errstate(over="ignore"):  # exp(-a) = inf for a < -88 (float32) gives a gate 0
-            if ra:
-                for zt, p, xrz, rz, r, zg, rh, xh, hh, dd, hp, hn, cw in zip(
-                        Zin, Pout, XRZ, RZ, R, Zg, P[:, :h], XH, HH, Dd, Hp, Hn, carry,
-                        strict=True):
-                    dot(MT, zt, p)          # the step's pre-activations (wide inputs: 3 blocks)
-                    if xrz is not None:
-                        add(rz, xrz, rz)    # + the input part (wide inputs)
-                    exp(rz, rz)             # exp(-a) for a = [pre_r; pre_z] ...
-                    add(rz, 1.0, rz)
-                    divide(1.0, rz, rz)     # ... and [r; z] = 1 / (1 + exp(-a))
-                    mul(r, rh, tmp)         # r * (h U_h + b_rh)
-                    add(tmp, xh, tmp)       # + x W_h + b_ih
-                    tanh(tmp, hh)           # hh
-                    sub(hp, hh, dd)         # h_{t-1} - hh
-                    mul(zg, dd, tmp)        # z (h_{t-1} - hh)
-                    add(hh, tmp, hn)        # h_t = z h_{t-1} + (1 - z) hh
-                    if cw is not None:
-                        copyto(hn, hp, where=cw)  # masked columns keep h_{t-1}
-            else:
-                UhT = transposed(Uh)
-                RHp = workspace(self, "RHp", (t_len, h, n), dt)  # r * h_{t-1} of every step
-                for zt, p, xrz, rz, r, zg, xh, rhp, hh, dd, hp, hn, cw in zip(
-                        Zin, Pout, XRZ, RZ, R, Zg, XH, RHp, HH, Dd, Hp, Hn, carry, strict=True):
-                    dot(MT, zt, p)
-                    if xrz is not None:
-                        add(rz, xrz, rz)
-                    exp(rz, rz)
-                    add(rz, 1.0, rz)
-                    divide(1.0, rz, rz)     # [r; z]
-                    mul(r, hp, rhp)         # r * h_{t-1}
-                    dot(UhT, rhp, tmp)      # (r * h_{t-1}) U_h, transposed
-                    add(tmp, xh, tmp)       # + x W_h + b_h
-                    tanh(tmp, hh)
-                    sub(hp, hh, dd)
-                    mul(zg, dd, tmp)
-                    add(hh, tmp, hn)
-                    if cw is not None:
-                        copyto(hn, hp, where=cw)
+        if ra:
+            for zt, p, xrz, rz, r, zg, rh, xh, hh, dd, hp, hn, cw in zip(
+                    Zin, Pout, XRZ, RZ, R, Zg, P[:, :h], XH, HH, Dd, Hp, Hn, carry,
+                    strict=True):
+                dot(MT, zt, p)          # the step's pre-activations (wide inputs: 3 blocks)
+                if xrz is not None:
+                    add(rz, xrz, rz)    # + the input part (wide inputs)
+                tanh(rz, rz)            # tanh(a/2) for a = [pre_r; pre_z] ...
+                mul(rz, 0.5, rz)
+                add(rz, 0.5, rz)        # ... and [r; z] = 1/2 + tanh(a/2)/2
+                mul(r, rh, tmp)         # r * (h U_h + b_rh)
+                add(tmp, xh, tmp)       # + x W_h + b_ih
+                tanh(tmp, hh)           # hh
+                sub(hp, hh, dd)         # h_{t-1} - hh
+                mul(zg, dd, tmp)        # z (h_{t-1} - hh)
+                add(hh, tmp, hn)        # h_t = z h_{t-1} + (1 - z) hh
+                if cw is not None:
+                    copyto(hn, hp, where=cw)  # masked columns keep h_{t-1}
+        else:
+            UhT = transposed(Uh)
+            RHp = workspace(self, "RHp", (t_len, h, n), dt)  # r * h_{t-1} of every step
+            for zt, p, xrz, rz, r, zg, xh, rhp, hh, dd, hp, hn, cw in zip(
+                    Zin, Pout, XRZ, RZ, R, Zg, XH, RHp, HH, Dd, Hp, Hn, carry, strict=True):
+                dot(MT, zt, p)
+                if xrz is not None:
+                    add(rz, xrz, rz)
+                tanh(rz, rz)            # tanh(a/2) for a = [pre_r; pre_z] ...
+                mul(rz, 0.5, rz)
+                add(rz, 0.5, rz)        # ... and [r; z] = 1/2 + tanh(a/2)/2
+                mul(r, hp, rhp)         # r * h_{t-1}
+                dot(UhT, rhp, tmp)      # (r * h_{t-1}) U_h, transposed
+                add(tmp, xh, tmp)       # + x W_h + b_h
+                tanh(tmp, hh)
+                sub(hp, hh, dd)
+                mul(zg, dd, tmp)
+                add(hh, tmp, hn)
+                if cw is not None:
+                    copyto(hn, hp, where=cw)
         return RHp
 
     def _states_at(self, steps):

@@ -180,3 +180,56 @@ def test_gate_activations_validates_input():
     layer = LSTM(4, seed=0)
     with pytest.raises(ValueError, match=r"expects input of shape \(N, T, D\); got \(3, 2\)"):
         layer.gate_activations(np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_constant_input_gives_the_numbers_of_the_concatenated_input(dtype):
+    # forward_with_constant(x, c) is forward on [x_t, c] at every step (Seq2Seq's peeky
+    # decoder), with c's share of the gates computed once: outputs, final states and every
+    # gradient against the float64 layer run on the concatenation
+    from numerics import assert_close, rnn_terms
+
+    n, t, d, dc, h = 5, 4, 3, 6, 7
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((n, t, d))
+    const = rng.standard_normal((n, dc))
+    h0, c0 = rng.standard_normal((n, h)), rng.standard_normal((n, h))
+    dseq = rng.standard_normal((n, t, h))
+    ref = LSTM(h, return_sequences=True, return_state=True, dtype="float64", seed=1)
+    full = np.concatenate([x, np.broadcast_to(const[:, None], (n, t, dc))], axis=2)
+    want_seq, want_h, want_c = ref.forward(full, initial_state=[h0, c0])
+    want_dfull = ref.backward([dseq, None, None])
+    layer = LSTM(h, return_sequences=True, return_state=True, dtype=dtype, seed=1)
+    seq, (h_t, c_t) = layer.forward_with_constant(x.astype(dtype), const.astype(dtype),
+                                                  [h0.astype(dtype), c0.astype(dtype)])
+    dx, dconst = layer.backward_with_constant(dseq.astype(dtype))
+    terms = rnn_terms(n, t, d + dc, h)
+    for what, got, want in [("outputs", seq, want_seq), ("h_T", h_t, want_h), ("c_T", c_t, want_c),
+                            ("dx", dx, want_dfull[:, :, :d]),
+                            ("dconst", dconst, want_dfull[:, :, d:].sum(axis=1)),
+                            ("dh0", layer.initial_state_grads[0], ref.initial_state_grads[0]),
+                            ("dc0", layer.initial_state_grads[1], ref.initial_state_grads[1])] + [
+            (name, layer.grads[name], ref.grads[name]) for name in ref.grads]:
+        assert got.dtype == np.dtype(dtype), what
+        assert_close(got, want, dtype=dtype, terms=terms, what=what)
+
+
+def test_a_constant_input_needs_its_own_forward_and_a_plain_layer():
+    layer = LSTM(3, return_sequences=True, return_state=True, seed=0)
+    x, const = np.zeros((2, 4, 1), np.float32), np.zeros((2, 2), np.float32)
+    states = [np.zeros((2, 3), np.float32)] * 2
+    with pytest.raises(RuntimeError, match="forward_with_constant first"):
+        layer.backward_with_constant(np.zeros((2, 4, 3), np.float32))
+    layer.forward(np.zeros((2, 4, 3), np.float32))  # a plain forward: nothing to go back through
+    with pytest.raises(RuntimeError, match="forward_with_constant first"):
+        layer.backward_with_constant(np.zeros((2, 4, 3), np.float32))
+    layer.forward_with_constant(x, const, states)
+    with pytest.raises(RuntimeError, match="forward"):
+        layer.backward([np.zeros((2, 4, 3), np.float32), None, None])  # not after this forward
+    with pytest.raises(ValueError, match="built for D=3"):
+        layer.forward_with_constant(x, np.zeros((2, 3), np.float32), states)
+    with pytest.raises(ValueError, match=r"const of shape \(N, D_c\)"):
+        layer.forward_with_constant(x, np.zeros((3, 2), np.float32), states)
+    backwards = LSTM(3, return_sequences=True, go_backwards=True, seed=0)
+    with pytest.raises(ValueError, match="go_backwards"):
+        backwards.forward_with_constant(x, const, states)

@@ -166,6 +166,7 @@ class LSTM(Recurrent):
                          name=name, input_shape=input_shape)
         self.unit_forget_bias = _checks.boolean(unit_forget_bias, "unit_forget_bias", "LSTM")
         self._seq = None  # what the last forward stored for backward
+        self.const_grad = None  # dL/dconst after backward_with_constant
         self._ws = {}     # per-step views kept between calls (see _views)
 
     def _init_options(self) -> dict:
@@ -210,9 +211,11 @@ class LSTM(Recurrent):
             got = self._ws[name] = (key, make())
         return got[1]
 
-    def _run(self, x, h0, c0, reuse=True, keep=None):
+    def _run(self, x, h0, c0, reuse=True, keep=None, const=None):
         """The time loop. x (N, T, D) in processing order; h0, c0 (N, H); ``keep`` None or
-        the sequence mask (N, T). Returns the cache.
+        the sequence mask (N, T); ``const`` None or (N, D_c), an input that is the same at
+        every step, the last D_c rows of ``kernel`` (x then has the first D - D_c).
+        Returns the cache.
 
         Every buffer is time-major and TRANSPOSED per step: the gate block of step t is
         ``A[t]`` of shape (4H, N) (rows i, f, o, c~), states are (H, N). Each gate is then a
@@ -233,8 +236,13 @@ class LSTM(Recurrent):
         K = H + D + 1
         Wc = np.empty((K, H4), dt)         # [U; W; b], internal order, sigmoid columns / 2
         self._pack(prm["recurrent_kernel"], Wc[:H], 0.5)
-        self._pack(prm["kernel"], Wc[H:H + D], 0.5)
+        self._pack(prm["kernel"][:D], Wc[H:H + D], 0.5)
         self._pack(prm["bias"], Wc[H + D], 0.5)
+        zc = None
+        if const is not None:  # its share of every step's z, (4H, N), computed once
+            Wk = np.empty((const.shape[1], H4), dt)
+            self._pack(prm["kernel"][D:], Wk, 0.5)
+            zc = np.matmul(Wk.T, const.T)
         # (4H, K) for the per-step product: row-major is the faster operand for a matrix
         # product (3% at N=64, H=256), the transposed view for a matrix-vector one (N=1)
         WT = Wc.T if N == 1 else transposed(Wc)
@@ -255,10 +263,13 @@ class LSTM(Recurrent):
         steps = self._views("fwd", reuse, (A, C, TC, Z), make_steps)
         if keep is not None:
             self._masked_loop(steps, WT, Z[:T, :H], tmpH, keep)
-            return {"A": A, "C": C, "TC": TC, "Hnext": Hnext, "Z": Z, "keep": keep}
+            return {"A": A, "C": C, "TC": TC, "Hnext": Hnext, "Z": Z, "keep": keep,
+                    "const": None}
         for s in steps:
             z = s.z
             mm(WT, s.inputs, z)     # [z_i/2; z_f/2; z_o/2; z_c] = [U; W; b]^T [h_prev; x_t; 1]
+            if zc is not None:
+                add(z, zc, z)       # + the constant input's share
             tanh(z, z)              # c~ = tanh(z_c), and tanh(z/2) for i, f, o
             sig = s.sig
             mul(sig, 0.5, sig)      # sigmoid(z) = 1/2 + tanh(z/2)/2
@@ -270,7 +281,7 @@ class LSTM(Recurrent):
             tc = s.tanh_c
             tanh(c, tc)
             mul(s.o, tc, s.h)       # h = o * tanh(c)
-        return {"A": A, "C": C, "TC": TC, "Hnext": Hnext, "Z": Z, "keep": None}
+        return {"A": A, "C": C, "TC": TC, "Hnext": Hnext, "Z": Z, "keep": None, "const": const}
 
     def _states_at(self, steps):
         """[h, c] after ``steps[n]`` steps of sequence n (N,), from the last forward: (N, H)."""
@@ -309,8 +320,46 @@ class LSTM(Recurrent):
             if c is not None:
                 copyto(s.h, hp, where=c[:H])       # masked columns keep h_{t-1}
 
-    def _forward_seq(self, x, states, keep, copy=True):
-        cache = self._run(x, states[0], states[1], keep=keep)
+    def forward_with_constant(self, x, const, initial_state):
+        """The whole output sequence (N, T, H) and the final [h, c] for inputs whose last
+        D_c features are the same at every step: x (N, T, D - D_c) holds the others and
+        ``const`` (N, D_c) those. The numbers of ``forward`` on the concatenation
+        ``[x_t, const]`` (return_sequences and return_state), with the constant's share of
+        the gates, ``const`` times its rows of ``kernel``, computed once instead of at every
+        step (the peeky decoder of ``models.Seq2Seq``). Inputs are not checked here; no
+        mask, dropout or go_backwards. Then :meth:`backward_with_constant`."""
+        x = np.asarray(x, self.dtype)
+        const = np.asarray(const, self.dtype)
+        if self.go_backwards or self.dropout or self.recurrent_dropout or self.stateful:
+            raise ValueError("LSTM.forward_with_constant runs a plain layer: no go_backwards, "
+                             "dropout or stateful.")
+        if x.ndim != 3 or const.ndim != 2 or const.shape[0] != x.shape[0]:
+            raise ValueError("LSTM.forward_with_constant expects x of shape (N, T, D_x) and "
+                             f"const of shape (N, D_c); got {_checks.shape_str(x.shape)} and "
+                             f"{_checks.shape_str(const.shape)}.")
+        n, t, d = x.shape
+        self._ensure_built((n, t, d + const.shape[1]))
+        if self.params_input_dim() != d + const.shape[1]:
+            raise ValueError(f"LSTM '{self.name}' was built for D={self.params_input_dim()} "
+                             f"input features; x and const have {d} + {const.shape[1]}.")
+        seq, final = self._forward_seq(x, list(initial_state), None, const=const)
+        self._cache = None  # backward() does not apply: backward_with_constant does
+        return seq, final
+
+    def backward_with_constant(self, dseq):
+        """After :meth:`forward_with_constant`: dL/d(output sequence) (N, T, H) ->
+        ``(dx, dconst)``; writes ``grads`` and ``initial_state_grads`` ([dh0, dc0])."""
+        if self._seq is None or self._seq.get("const") is None:
+            raise RuntimeError("LSTM.backward_with_constant needs forward_with_constant first.")
+        n = dseq.shape[0]
+        dx, dstates0 = self._backward_seq(
+            np.asarray(dseq, self.dtype), [np.zeros((n, self.units), self.dtype),
+                                           np.zeros((n, self.units), self.dtype)])
+        self.initial_state_grads = dstates0
+        return dx, self.const_grad
+
+    def _forward_seq(self, x, states, keep, copy=True, const=None):
+        cache = self._run(x, states[0], states[1], keep=keep, const=const)
         self._seq = cache
         Hn = cache["Hnext"]
         # (N, T, H): a copy the caller may keep, or a view of the cache
@@ -459,11 +508,18 @@ class LSTM(Recurrent):
         D = K - H - 1
         dWc = time_columns(self, "cols", Z[:T]) @ dAll.T  # [dU; dW; db] in one GEMM
         self._unpack(dWc[:H], g["recurrent_kernel"])
-        self._unpack(dWc[H:H + D], g["kernel"])
+        self._unpack(dWc[H:H + D], g["kernel"][:D])
         self._unpack(dWc[H + D], g["bias"])
         Wb = np.empty((D, H4), dt)
-        self._pack(prm["kernel"], Wb, 1.0)
+        self._pack(prm["kernel"][:D], Wb, 1.0)
         dX = (dAll.T @ Wb.T).reshape(T, N, D).transpose(1, 0, 2)
+        const = cache["const"]
+        if const is not None:  # the same input at every step: its gradients summed over steps
+            dz_sum = dZ.sum(axis=0)                       # (4H, N)
+            self._unpack(const.T @ dz_sum.T, g["kernel"][D:])
+            Wk = np.empty((const.shape[1], H4), dt)
+            self._pack(prm["kernel"][D:], Wk, 1.0)
+            self.const_grad = (Wk @ dz_sum).T             # (N, D_c)
         return dX, [np.ascontiguousarray(dh.T), np.ascontiguousarray(dc.T)]
 
     def _masked_chunk(self, chunk, keep_f, carry, dh, dc, dh_t, tmp, Ub):

@@ -18,7 +18,9 @@ size, H the units, T_in the source length and T_out = y_tgt.shape[1] - 1::
     decoder:  Embedding(V_t, E) -> RNN(H, return_sequences=True)    y_tgt[:, :-1] (N, T_out)
               started from the encoder's final state(s) (LSTM: h and c)
     peeky:    the encoder's final h joins the decoder's input at every step
-              (N, T_out, E + H) and the output layer's input
+              (N, T_out, E + H) and the output layer's input (an LSTM decoder in
+              training takes it as a constant input: h's share of its gates is one
+              product per sequence, not one per step; the same numbers)
     attention: the decoder's outputs attend to the encoder's outputs
               ('dot': layers.Attention; 'additive': Dense query and key projections
               and layers.AdditiveAttention), and the context joins the output layer's input
@@ -284,9 +286,19 @@ class Seq2Seq:
         decoder's input tokens y_in (N, T_out): logits (N, T_out, V_t) (and the attention
         weights with ``scores``)."""
         enc_seq, keys, states = enc
-        dec = self.decoder.forward(self._decoder_input(y_in, states[0]), initial_state=states,
-                                   training=training)
-        return self.head(dec[0], enc_seq, keys, states[0], training, scores)
+        if self._peeky_lstm():  # h_enc's share of the decoder's gates computed once
+            dec_seq, _ = self.decoder.forward_with_constant(
+                self.decoder_embedding.forward(y_in), states[0], states)
+        else:
+            dec_seq = self.decoder.forward(self._decoder_input(y_in, states[0]),
+                                           initial_state=states, training=training)[0]
+        return self.head(dec_seq, enc_seq, keys, states[0], training, scores)
+
+    def _peeky_lstm(self) -> bool:
+        """Does the teacher-forced decoder take the peeky h_enc as a constant input (an
+        LSTM decoder: the same numbers as with h_enc joined to every step's input, its
+        product with the kernel done once per sequence instead of at every step)?"""
+        return self.peeky and self.cell == "lstm"
 
     def forward(self, x_src, y_in, training=False, scores=False):
         """Teacher-forced pass: ids x_src (N, T_in) and the decoder's input tokens y_in
@@ -317,11 +329,16 @@ class Seq2Seq:
                 ddec += dq
                 denc = dkv[0]
         dpeek = dfeats[:, :, col + H:].sum(axis=1) if self.peeky else None  # h_enc: every step
-        dx = self.decoder.backward([ddec] + [None] * (len(self.decoder.state_names)))
+        if self._peeky_lstm():
+            dx, dconst = self.decoder.backward_with_constant(ddec)
+            dpeek += dconst
+        else:
+            dx = self.decoder.backward([ddec] + [None] * (len(self.decoder.state_names)))
         dstates = [g.copy() for g in self.decoder.initial_state_grads]
         if self.peeky:
-            dpeek += dx[:, :, E:].sum(axis=1)
-            dx = dx[:, :, :E]
+            if not self._peeky_lstm():
+                dpeek += dx[:, :, E:].sum(axis=1)
+                dx = dx[:, :, :E]
             dstates[0] += dpeek                                # the encoder's final h fed them
         self.decoder_embedding.backward(dx)
         dx_src = self.encoder.backward([denc] + dstates)

@@ -158,68 +158,30 @@ class GRU(Recurrent):
         HH = workspace(self, "HH", (t_len, h, n), dt)        # candidate hh of every step
         Dd = workspace(self, "Dd", (t_len, h, n), dt)        # h_{t-1} - hh of every step
         tmp = workspace(self, "tmp", (h, n), dt)
-        dot, add, mul, sub = np.dot, np.add, np.multiply, np.subtract
-        tanh = np.tanh
         Hp, Hn = Z[:-1, :h], Z[1:, :h]
         RZ, R, Zg = P[:, o:o + 2 * h], P[:, o:o + h], P[:, o + h:o + 2 * h]
         if XP is None:
             Zin, Pout, XRZ, XH = Z[:-1], P, (None,) * t_len, P[:, o + 2 * h:]
         else:
             Zin, Pout, XRZ, XH = Z[:-1, :h + 1], P[:, :o + 2 * h], XP[:, :2 * h], XP[:, 2 * h:]
-        RHp = None
-        if keep is not None:
-            RHp = self._masked_loop(MT, Zin, Pout, XRZ, RZ, R, Zg, XH, HH, Dd, Hp, Hn, P, tmp,
-                                    keep)
-        else:
-            if ra:
-                for zt, p, xrz, rz, r, zg, rh, xh, hh, dd, hp, hn in zip(
-                        Zin, Pout, XRZ, RZ, R, Zg, P[:, :h], XH, HH, Dd, Hp, Hn, strict=True):
-                    dot(MT, zt, p)          # the step's pre-activations (wide inputs: 3 blocks)
-                    if xrz is not None:
-                        add(rz, xrz, rz)    # + the input part (wide inputs)
-                    tanh(rz, rz)            # tanh(a/2) for a = [pre_r; pre_z] ...
-                    mul(rz, 0.5, rz)
-                    add(rz, 0.5, rz)        # ... and [r; z] = 1/2 + tanh(a/2)/2
-                    mul(r, rh, tmp)         # r * (h U_h + b_rh)
-                    add(tmp, xh, tmp)       # + x W_h + b_ih
-                    tanh(tmp, hh)           # hh
-                    sub(hp, hh, dd)         # h_{t-1} - hh
-                    mul(zg, dd, tmp)        # z (h_{t-1} - hh)
-                    add(hh, tmp, hn)        # h_t = z h_{t-1} + (1 - z) hh
-            else:
-                UhT = transposed(Uh)
-                RHp = workspace(self, "RHp", (t_len, h, n), dt)  # r * h_{t-1} of every step
-                for zt, p, xrz, rz, r, zg, xh, rhp, hh, dd, hp, hn in zip(
-                        Zin, Pout, XRZ, RZ, R, Zg, XH, RHp, HH, Dd, Hp, Hn, strict=True):
-                    dot(MT, zt, p)
-                    if xrz is not None:
-                        add(rz, xrz, rz)
-                    tanh(rz, rz)            # tanh(a/2) for a = [pre_r; pre_z] ...
-                    mul(rz, 0.5, rz)
-                    add(rz, 0.5, rz)        # ... and [r; z] = 1/2 + tanh(a/2)/2
-                    mul(r, hp, rhp)         # r * h_{t-1}
-                    dot(UhT, rhp, tmp)      # (r * h_{t-1}) U_h, transposed
-                    add(tmp, xh, tmp)       # + x W_h + b_h
-                    tanh(tmp, hh)
-                    sub(hp, hh, dd)
-                    mul(zg, dd, tmp)
-                    add(hh, tmp, hn)
+        RHp = self._loop(MT, Zin, Pout, XRZ, RZ, R, Zg, XH, HH, Dd, Hp, Hn, P, tmp, keep)
         self._seq = {"Z": Z, "P": P, "HH": HH, "D": Dd, "RH": RHp, "n": n, "t": t_len, "d": d,
                      "keep": keep}
         # (N, T, H): a fresh copy, or a view of the workspace only when asked
         seq = batch_major(Hn) if copy else Hn.transpose(2, 0, 1)
         return seq, [Z[t_len, :h].T]
 
-    def _masked_loop(self, MT, Zin, Pout, XRZ, RZ, R, Zg, XH, HH, Dd, Hp, Hn, P, tmp, keep):
-        """The forward loops with a mask with holes ``keep`` (N, T): as the plain loops, and
-        at a step where some sequences are skipped their columns of h_t are copied from
-        h_{t-1}. Returns the r * h_{t-1} buffer of reset_before (else None)."""
+    def _loop(self, MT, Zin, Pout, XRZ, RZ, R, Zg, XH, HH, Dd, Hp, Hn, P, tmp, keep):
+        """The forward time loop, with ``keep`` None or a sequence mask (N, T): at a step
+        where some sequences are skipped, their columns of h_t are copied from h_{t-1}.
+        Returns the r * h_{t-1} buffer of reset_before (else None)."""
         t_len, h, n = HH.shape
         dt, ra = self.dtype, self.reset_after
         Uh = self.params["recurrent_kernel"][:, 2 * h:]
         dot, add, mul, sub = np.dot, np.add, np.multiply, np.subtract
         tanh, copyto = np.tanh, np.copyto
-        carry = skipped_columns(keep, h)  # None at steps where no sequence is skipped
+        # None at steps where no sequence is skipped (every step without a mask)
+        carry = (None,) * t_len if keep is None else skipped_columns(keep, h)
         RHp = None
         if ra:
             for zt, p, xrz, rz, r, zg, rh, xh, hh, dd, hp, hn, cw in zip(

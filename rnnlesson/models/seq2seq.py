@@ -334,11 +334,11 @@ class Seq2Seq:
             dpeek += dconst
         else:
             dx = self.decoder.backward([ddec] + [None] * (len(self.decoder.state_names)))
-        dstates = [g.copy() for g in self.decoder.initial_state_grads]
-        if self.peeky:
-            if not self._peeky_lstm():
+            if self.peeky:  # h_enc was joined to every step's input
                 dpeek += dx[:, :, E:].sum(axis=1)
                 dx = dx[:, :, :E]
+        dstates = [g.copy() for g in self.decoder.initial_state_grads]
+        if self.peeky:
             dstates[0] += dpeek                                # the encoder's final h fed them
         self.decoder_embedding.backward(dx)
         dx_src = self.encoder.backward([denc] + dstates)
